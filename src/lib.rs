@@ -13,6 +13,12 @@
 //!   re-read raw data; a **slice** is the subset of rows sharing one value of a declared column.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod id;
+pub mod manifest;
 pub mod object;
+pub mod provenance;
+pub mod refs;
+pub mod repo;
 pub mod repo_path;
+pub mod revision;
