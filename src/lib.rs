@@ -13,6 +13,9 @@
 //!   re-read raw data; a **slice** is the subset of rows sharing one value of a declared column.
 #![forbid(unsafe_code)]
 
+pub mod chunker;
 pub mod id;
 pub mod object;
+pub mod progress;
 pub mod repo_path;
+pub mod store;
