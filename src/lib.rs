@@ -13,9 +13,11 @@
 //!   re-read raw data; a **slice** is the subset of rows sharing one value of a declared column.
 #![forbid(unsafe_code)]
 
+pub mod checkout;
 pub mod chunker;
 pub mod id;
 pub mod object;
 pub mod progress;
 pub mod repo_path;
+pub mod stat_cache;
 pub mod store;
