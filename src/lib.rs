@@ -21,3 +21,4 @@ pub mod progress;
 pub mod repo_path;
 pub mod stat_cache;
 pub mod store;
+pub mod verify;
