@@ -818,6 +818,10 @@ struct RefLock {
 
 impl RefLock {
     fn acquire(ref_path: &Path, name: &str) -> Result<RefLock, RefError> {
+        Self::acquire_within(ref_path, name, LOCK_WAIT)
+    }
+
+    fn acquire_within(ref_path: &Path, name: &str, wait: Duration) -> Result<RefLock, RefError> {
         let mut lock_path = ref_path.as_os_str().to_owned();
         lock_path.push(".lock");
         let path = PathBuf::from(lock_path);
@@ -851,7 +855,7 @@ impl RefLock {
             if is_stale(&info, age, &hostname(), pid_alive) && break_lock(&path, &info) {
                 continue;
             }
-            if started.elapsed() >= LOCK_WAIT {
+            if started.elapsed() >= wait {
                 return Err(RefError::Locked {
                     name: name.to_owned(),
                     lock: path,
@@ -1096,6 +1100,27 @@ mod tests {
         let info = LockInfo::parse(&LockInfo::current().render());
         assert_eq!(info.pid, Some(std::process::id()));
         assert!(LockInfo::current().describe().contains("pid"));
+    }
+
+    #[test]
+    fn live_lock_waits_then_names_the_file() {
+        let (tmp, _refs) = store();
+        let ref_path = tmp.path().join("refs/heads/main");
+        let held = RefLock::acquire(&ref_path, "refs/heads/main").unwrap();
+        let started = Instant::now();
+        let err = RefLock::acquire_within(&ref_path, "refs/heads/main", Duration::from_millis(200))
+            .unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        let message = err.to_string();
+        assert!(matches!(err, RefError::Locked { .. }), "{message}");
+        assert!(message.contains("main.lock"), "{message}");
+        assert!(
+            message.contains(&format!("pid {}", std::process::id())),
+            "{message}"
+        );
+        // Released locks can be taken again at once.
+        held.release();
+        RefLock::acquire_within(&ref_path, "refs/heads/main", Duration::ZERO).unwrap();
     }
 
     #[test]

@@ -859,6 +859,42 @@ mod tests {
         assert_eq!(repo.refs().resolve(&RefName::head()).unwrap(), None);
     }
 
+    #[test]
+    fn vanished_file_is_an_error() {
+        let (_tmp, repo, store) = setup();
+        let wt = repo.work_tree().to_path_buf();
+        fs::write(wt.join("gone.txt"), "soon gone").unwrap();
+        let flag = AtomicBool::new(false);
+        let root = RepoPath::new("gone.txt").unwrap();
+        let selected = select(&wt, repo.ev_dir(), &[Some(root)], &flag).unwrap();
+        fs::remove_file(wt.join("gone.txt")).unwrap();
+        let mut cache = StatCache::load(&stat_cache_dir(&repo), &repo.config().chunking);
+        let (mut hashed, mut new_bytes) = (0, 0);
+        let err = store_entry(
+            &store,
+            &repo.config().chunking,
+            &mut cache,
+            &selected[0],
+            &NoProgress,
+            &flag,
+            &mut hashed,
+            &mut new_bytes,
+        )
+        .unwrap_err();
+        assert!(matches!(err, SnapshotError::Vanished { .. }), "{err}");
+    }
+
+    #[test]
+    fn labels_are_checked() {
+        let (_tmp, repo, store) = setup();
+        fs::write(repo.work_tree().join("a"), "a").unwrap();
+        let mut req = request(vec!["a".into()]);
+        req.labels.insert(String::new(), "v".into());
+        let flag = AtomicBool::new(false);
+        let err = commit(&repo, &store, &req, &NoTypedRecords, &NoProgress, &flag).unwrap_err();
+        assert!(matches!(err, SnapshotError::BadLabel { .. }), "{err}");
+    }
+
     #[cfg(unix)]
     #[test]
     fn symlinks_are_stored_not_followed() {
