@@ -1,6 +1,6 @@
 //! Refs and reflogs: `HEAD`, `refs/heads/*` and `refs/tags/*` as files under `.ev/`.
 //!
-//! A ref file holds either 64 hex digits and a newline (a commit id) or `ref: <full name>` and a
+//! A ref file contains either 64 hex digits and a newline (a commit id) or `ref: <full name>` and a
 //! newline (a symbolic ref; only `HEAD` is symbolic). Every update is a compare-and-swap on the
 //! expected old value under a lock file:
 //!
@@ -652,8 +652,8 @@ impl RefStore {
     }
 }
 
-/// Parses reflog lines; a line that is not a valid entry is skipped and reported, never fatal,
-/// so one torn or edited line cannot hide the rest of a ref's history.
+/// Parses reflog lines. A line that is not a valid entry is skipped and reported instead of
+/// failing the read, so one torn or edited line cannot hide the rest of a ref's history.
 pub fn parse_reflog(reader: impl BufRead) -> io::Result<Reflog> {
     let mut reflog = Reflog::default();
     for (index, line) in reader.split(b'\n').enumerate() {
@@ -896,8 +896,8 @@ fn read_lock(path: &Path) -> Option<(LockInfo, Duration)> {
     Some((info, age))
 }
 
-/// Breaks a stale lock without racing another breaker: the lock is renamed to a unique name and
-/// checked; if it turns out to be a different (fresh) lock, it is linked back into place.
+/// Breaks a stale lock without racing another breaker. The lock is renamed to a unique name and
+/// re-read, and if it turns out to be a different (fresh) lock, it is linked back into place.
 fn break_lock(path: &Path, judged: &LockInfo) -> bool {
     let mut aside = path.as_os_str().to_owned();
     aside.push(format!(".broken-{}", std::process::id()));
@@ -1178,6 +1178,7 @@ mod tests {
             .unwrap();
         assert_eq!(refs.resolve(&a).unwrap(), None);
         let names = refs.reflog_names().unwrap();
-        assert!(names.contains(&a) && names.contains(&t));
+        assert!(names.contains(&a));
+        assert!(names.contains(&t));
     }
 }

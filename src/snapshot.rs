@@ -4,10 +4,10 @@
 //! Write order is objects, trees, evidence record, commit, ref: the ref update is the only commit
 //! point, so a crash at any earlier step leaves unreferenced objects and no visible change.
 //!
-//! Concurrent commits to the same ref: the loser of the compare-and-swap re-reads the tip,
-//! re-parents its commit onto it (the tree is the same, only the parent changes) and retries up to
-//! [`MAX_CAS_ATTEMPTS`] times with jittered backoff, then fails with [`SnapshotError::RaceLost`].
-//! Commits to different refs never conflict.
+//! When two commits race for the same ref, the loser of the compare-and-swap re-reads the tip and
+//! re-parents its commit onto it. Only the parent changes, because the tree is the same. It
+//! retries up to [`MAX_CAS_ATTEMPTS`] times with jittered backoff, then fails with
+//! [`SnapshotError::RaceLost`]. Commits to different refs never conflict.
 
 use std::collections::BTreeMap;
 use std::error::Error as StdError;

@@ -154,8 +154,8 @@ pub fn main() -> ExitCode {
     ctx.install_interrupt_handler();
     let result = dispatch(&ctx, &cli.command);
     let _ = std::io::stdout().flush();
+    // A command that finished despite Ctrl-C reports its own outcome: its work is complete.
     match result {
-        Ok(_) if ctx.interrupted() => report(&CliError::interrupted(), cli.global.color),
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => report(&e, cli.global.color),
     }
