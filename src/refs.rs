@@ -1103,6 +1103,33 @@ mod tests {
     }
 
     #[test]
+    fn detached_head_updates_itself() {
+        let (tmp, refs) = store();
+        let main = RefName::branch("main").unwrap();
+        refs.update(&main, Expected::Absent, id(1), &sig(), "x")
+            .unwrap();
+        fs::write(tmp.path().join("HEAD"), format!("{}\n", id(1))).unwrap();
+        assert_eq!(refs.head_target().unwrap(), None);
+        refs.update(
+            &RefName::head(),
+            Expected::Value(id(1)),
+            id(2),
+            &sig(),
+            "commit: d",
+        )
+        .unwrap();
+        assert_eq!(refs.resolve(&RefName::head()).unwrap(), Some(id(2)));
+        // The branch HEAD left stays where it was.
+        assert_eq!(refs.resolve(&main).unwrap(), Some(id(1)));
+        assert_eq!(refs.reflog(&main).unwrap().entries.len(), 1);
+        assert_eq!(refs.reflog(&RefName::head()).unwrap().entries.len(), 2);
+
+        refs.set_head_symbolic(&main, &sig(), "checkout: main")
+            .unwrap();
+        assert_eq!(refs.head_target().unwrap(), Some(main));
+    }
+
+    #[test]
     fn live_lock_waits_then_names_the_file() {
         let (tmp, _refs) = store();
         let ref_path = tmp.path().join("refs/heads/main");

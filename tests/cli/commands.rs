@@ -323,3 +323,29 @@ fn repo_option_and_env_use_a_shared_store() {
     );
     assert!(ls.contains("w.txt"), "{ls}");
 }
+
+#[test]
+fn color_follows_the_option() {
+    let repo = Repo::new();
+    repo.write("a.txt", "a");
+    repo.commit("m", T0, &["a.txt"]);
+    let always = stdout(
+        &repo
+            .ev()
+            .args(["--color", "always", "log"])
+            .output()
+            .unwrap(),
+    );
+    assert!(always.contains("\x1b[33mcommit "), "{always:?}");
+    // stdout is a pipe here, so `auto` means no colour.
+    let auto = stdout(&repo.ev().arg("log").output().unwrap());
+    assert!(!auto.contains('\x1b'), "{auto:?}");
+    let never = stdout(
+        &repo
+            .ev()
+            .args(["log", "--color", "never"])
+            .output()
+            .unwrap(),
+    );
+    assert!(!never.contains('\x1b'), "{never:?}");
+}
