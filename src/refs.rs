@@ -58,6 +58,8 @@ pub enum RefError {
     },
     #[error("ref {name} conflicts with existing ref {existing}")]
     NameConflict { name: String, existing: String },
+    #[error("ref {name} conflicts with the kept reflog {reflog:?} of a deleted ref")]
+    ReflogConflict { name: String, reflog: PathBuf },
     #[error("ref {name} not found")]
     NotFound { name: String },
     #[error("failed to {action} {path:?}: {source}")]
@@ -502,6 +504,7 @@ impl RefStore {
                 if current.is_some() {
                     fs::remove_file(&path).map_err(io_err("delete ref", &path))?;
                     sync_parent(&path)?;
+                    self.remove_empty_folders(&path);
                 }
             }
         }
@@ -604,33 +607,67 @@ impl RefStore {
     /// Rejects `refs/heads/a/b` when `refs/heads/a` exists and the reverse, as git does, because a
     /// path cannot be both a file and a folder.
     fn check_no_folder_conflict(&self, name: &RefName) -> Result<(), RefError> {
+        let conflict = |existing: String| RefError::NameConflict {
+            name: name.to_string(),
+            existing,
+        };
         let path = self.ref_path(name);
-        if path.is_dir() {
+        if path.is_dir() && fs::remove_dir(&path).is_err() {
             let inside = self.list(&format!("{name}/"))?;
             let existing = inside
                 .refs
                 .first()
                 .map_or_else(|| format!("{name}/..."), |(n, _)| n.to_string());
-            return Err(RefError::NameConflict {
+            return Err(conflict(existing));
+        }
+        for prefix in folder_prefixes(name) {
+            if self.ev_dir.join(&prefix).is_file() {
+                return Err(conflict(prefix));
+            }
+        }
+
+        // Reflogs of deleted refs are kept, so their files can block the same names.
+        let logs = self.ev_dir.join("logs");
+        let log_path = self.reflog_path(name);
+        if log_path.is_dir() && fs::remove_dir(&log_path).is_err() {
+            let first = walkdir::WalkDir::new(&log_path)
+                .into_iter()
+                .filter_map(Result::ok)
+                .find(|e| e.file_type().is_file())
+                .map_or_else(|| log_path.clone(), |e| e.path().to_path_buf());
+            return Err(RefError::ReflogConflict {
                 name: name.to_string(),
-                existing,
+                reflog: first,
             });
         }
-        let mut prefix = String::new();
-        let components: Vec<&str> = name.as_str().split('/').collect();
-        for component in &components[..components.len().saturating_sub(1)] {
-            if !prefix.is_empty() {
-                prefix.push('/');
-            }
-            prefix.push_str(component);
-            if self.ev_dir.join(&prefix).is_file() {
-                return Err(RefError::NameConflict {
+        for prefix in folder_prefixes(name) {
+            let reflog = logs.join(&prefix);
+            if reflog.is_file() {
+                return Err(RefError::ReflogConflict {
                     name: name.to_string(),
-                    existing: prefix,
+                    reflog,
                 });
             }
         }
         Ok(())
+    }
+
+    /// Removes folders left empty by deleting `refs/heads/a/b`, up to `refs/heads` or
+    /// `refs/tags`, so that a ref named `refs/heads/a` can be created later. Failures are harmless:
+    /// a folder that is not empty (or holds another updater's lock) simply stays.
+    fn remove_empty_folders(&self, ref_path: &Path) {
+        let stop = [
+            self.ev_dir.join("refs/heads"),
+            self.ev_dir.join("refs/tags"),
+            self.ev_dir.join("refs"),
+        ];
+        let mut dir = ref_path.parent();
+        while let Some(d) = dir {
+            if stop.iter().any(|s| s == d) || fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
     }
 
     fn append_reflog(&self, name: &RefName, entry: &ReflogEntry) -> Result<(), RefError> {
@@ -650,6 +687,14 @@ impl RefStore {
             .and_then(|()| file.sync_data())
             .map_err(io_err("append to reflog", &path))
     }
+}
+
+/// The folder names above a ref: `refs`, `refs/heads`, `refs/heads/a` for `refs/heads/a/b`.
+fn folder_prefixes(name: &RefName) -> Vec<String> {
+    let components: Vec<&str> = name.as_str().split('/').collect();
+    (1..components.len())
+        .map(|n| components[..n].join("/"))
+        .collect()
 }
 
 /// Parses reflog lines. A line that is not a valid entry is skipped and reported instead of
@@ -946,6 +991,13 @@ mod tests {
         (tmp, refs)
     }
 
+    fn tmp_logs(refs: &RefStore) -> PathBuf {
+        refs.reflog_path(&RefName::head())
+            .parent()
+            .unwrap()
+            .to_path_buf()
+    }
+
     fn sig() -> Signature {
         Signature {
             who: "tester".into(),
@@ -1187,6 +1239,26 @@ mod tests {
             .update(&ab, Expected::Absent, id(1), &sig(), "x")
             .unwrap_err();
         assert!(matches!(err, RefError::NameConflict { .. }), "{err}");
+
+        // A deleted ref's kept reflog still blocks the name, and the error names the file.
+        refs.delete(&a, Expected::Value(id(1)), &sig(), "x")
+            .unwrap();
+        let err = refs
+            .update(&ab, Expected::Absent, id(2), &sig(), "x")
+            .unwrap_err();
+        assert!(matches!(err, RefError::ReflogConflict { .. }), "{err}");
+        assert!(err.to_string().contains("logs/refs/heads/a"), "{err}");
+        assert_eq!(refs.resolve(&ab).unwrap(), None);
+
+        // Once that reflog is moved away, the empty ref folder is no obstacle either way.
+        fs::remove_file(refs.reflog_path(&a)).unwrap();
+        refs.update(&ab, Expected::Absent, id(2), &sig(), "x")
+            .unwrap();
+        refs.delete(&ab, Expected::Value(id(2)), &sig(), "x")
+            .unwrap();
+        fs::remove_dir_all(tmp_logs(&refs).join("refs/heads/a")).unwrap();
+        refs.update(&a, Expected::Absent, id(1), &sig(), "x")
+            .unwrap();
     }
 
     #[test]

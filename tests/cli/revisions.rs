@@ -52,6 +52,9 @@ fn unknown_and_invalid_revisions() {
     assert!(err.contains("invalid revision"), "{err}");
     let err = fails_with(repo.ev().args(["rev-parse", "main@{bogus}"]), 2);
     assert!(err.contains("\"bogus\" is not a time"), "{err}");
+    let missing = "0".repeat(64);
+    let err = fails_with(repo.ev().args(["rev-parse", &missing]), 2);
+    assert!(err.contains("unknown revision"), "{err}");
     let err = fails_with(repo.ev().args(["show", "HEAD:nope.txt"]), 2);
     assert!(err.contains("nope.txt"), "{err}");
 }
