@@ -349,3 +349,30 @@ fn color_follows_the_option() {
     );
     assert!(!never.contains('\x1b'), "{never:?}");
 }
+
+#[test]
+fn work_tree_option_sets_the_workspace() {
+    let repo = Repo::new();
+    let elsewhere = Repo::empty();
+    elsewhere.write("data/x.csv", "a,b\n1,2\n");
+    // Run from the repository's folder but snapshot another folder's files.
+    let out = repo
+        .ev()
+        .args(["--work-tree", elsewhere.path().to_str().unwrap()])
+        .args(["commit", "-m", "m"])
+        .arg(elsewhere.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    repo.ev()
+        .args(["cat", "HEAD:data/x.csv"])
+        .assert()
+        .success()
+        .stdout("a,b\n1,2\n");
+    let err = fails_with(
+        repo.ev()
+            .args(["--work-tree", "/nonexistent-ev-work-tree", "log"]),
+        2,
+    );
+    assert!(err.contains("nonexistent-ev-work-tree"), "{err}");
+}
