@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::error::Error as StdError;
 use std::fs;
 use std::io;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -303,11 +304,7 @@ pub fn commit(
         Some((manifest, resolved)) => {
             let mut items = Vec::new();
             for (item, resolved) in manifest.items.iter().zip(resolved) {
-                let files: Vec<(RepoPath, ObjectId)> = stored
-                    .iter()
-                    .filter(|(p, _)| resolved.paths.iter().any(|root| p.starts_with(root)))
-                    .map(|(p, id)| (p.clone(), *id))
-                    .collect();
+                let files = files_below(&stored, &resolved.paths);
                 let record = recorder
                     .record(store, work_tree, item, &files)
                     .map_err(|source| SnapshotError::Typed {
@@ -407,6 +404,32 @@ pub fn commit(
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// The stored files at or below each of `roots`, sorted, each once. Uses range queries, so a
+/// glob item of many files costs O(files × log files), not O(files × roots).
+fn files_below(
+    stored: &BTreeMap<RepoPath, ObjectId>,
+    roots: &[RepoPath],
+) -> Vec<(RepoPath, ObjectId)> {
+    let mut out: BTreeMap<RepoPath, ObjectId> = BTreeMap::new();
+    for root in roots {
+        if let Some(id) = stored.get(root) {
+            out.insert(root.clone(), *id);
+        }
+        // Every path inside folder `root` sorts after `root` itself; take the run that follows
+        // and keep those under `root/` (names such as `root-x` sort in between and are skipped).
+        let after_root = (Bound::Excluded(root.clone()), Bound::Unbounded);
+        for (path, id) in stored.range(after_root) {
+            if !path.as_str().starts_with(root.as_str()) {
+                break;
+            }
+            if path.starts_with(root) {
+                out.insert(path.clone(), *id);
+            }
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// Jittered exponential backoff between compare-and-swap attempts: up to 1, 2, 4 ... 64 ms.
@@ -865,6 +888,26 @@ mod tests {
         };
         assert!(matches!(no_manifest, Err(SnapshotError::NoManifest { .. })));
         assert_eq!(repo.refs().resolve(&RefName::head()).unwrap(), None);
+    }
+
+    #[test]
+    fn files_below_selects_folders_exactly() {
+        let id = ObjectId::hash(b"x");
+        let stored: BTreeMap<RepoPath, ObjectId> = ["a", "a-b/c", "a/b", "a/c/d", "ab", "b/x"]
+            .iter()
+            .map(|p| (RepoPath::new(p).unwrap(), id))
+            .collect();
+        let pick = |roots: &[&str]| -> Vec<String> {
+            let roots: Vec<RepoPath> = roots.iter().map(|r| RepoPath::new(r).unwrap()).collect();
+            files_below(&stored, &roots)
+                .into_iter()
+                .map(|(p, _)| p.to_string())
+                .collect()
+        };
+        assert_eq!(pick(&["a"]), ["a", "a/b", "a/c/d"]);
+        assert_eq!(pick(&["a/c", "b"]), ["a/c/d", "b/x"]);
+        assert_eq!(pick(&["a/b", "a"]), ["a", "a/b", "a/c/d"]);
+        assert!(pick(&["zz"]).is_empty());
     }
 
     #[test]
