@@ -21,7 +21,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::chunker::{self, ChunkError};
+use crate::chunker::{self, ChunkError, ChunkParams};
 use crate::id::ObjectId;
 use crate::manifest::{self, EvidenceItem, EvidenceRecord, Item, ManifestError, RECORD_SCHEMA};
 use crate::object::{Commit, EntryType, ObjectKind, Provenance, Tree, TreeEntry};
@@ -265,32 +265,52 @@ pub fn commit(
     let total: u64 = selected.iter().map(|s| s.meta.len()).sum();
     progress.set_total(total);
 
-    // Objects.
+    // Objects: unchanged files come from the stat cache, the rest are stored in parallel.
     let params = repo.config().chunking;
     let cache_dir = stat_cache_dir(repo);
     let mut cache = StatCache::load(&cache_dir, &params);
+    let mut results: Vec<Option<Written>> = selected
+        .iter()
+        .map(|entry| {
+            let (id, entry_type) = cache.lookup(&entry.path, &entry.meta)?;
+            // An object removed from the store since (by hand or a future gc) is written again.
+            if !store.contains(&id) {
+                return None;
+            }
+            progress.add(entry.meta.len());
+            Some(Written {
+                id,
+                entry_type,
+                size: entry.meta.len(),
+                bytes_new: 0,
+                from_cache: true,
+            })
+        })
+        .collect();
+    let misses: Vec<usize> = (0..selected.len())
+        .filter(|&i| results[i].is_none())
+        .collect();
+    let files_hashed = misses.len() as u64;
+    let written = write_parallel(store, &params, &selected, &misses, progress, interrupt)?;
+    for (i, w) in misses.into_iter().zip(written) {
+        results[i] = Some(w);
+    }
+
     let mut root = Dir::default();
     let mut stored: BTreeMap<RepoPath, ObjectId> = BTreeMap::new();
-    let mut files_hashed = 0u64;
     let mut bytes_new = 0u64;
     let mut bytes = 0u64;
-    for entry in &selected {
-        if interrupt.load(Ordering::Relaxed) {
-            return Err(SnapshotError::Interrupted);
+    for (entry, written) in selected.iter().zip(results) {
+        let w = written.expect("every entry was looked up or written");
+        // The walk's metadata is the "before" stamp: if the file changed after it, write_file
+        // saw other content, and the next lookup with the new metadata will not match.
+        if !w.from_cache && w.size == entry.meta.len() {
+            cache.insert(&entry.path, &entry.meta, w.id, w.entry_type);
         }
-        let (id, entry_type, size) = store_entry(
-            store,
-            &params,
-            &mut cache,
-            entry,
-            progress,
-            interrupt,
-            &mut files_hashed,
-            &mut bytes_new,
-        )?;
-        bytes += size;
-        stored.insert(entry.path.clone(), id);
-        root.insert(&entry.path, entry_type, id, size);
+        bytes += w.size;
+        bytes_new += w.bytes_new;
+        stored.insert(entry.path.clone(), w.id);
+        root.insert(&entry.path, w.entry_type, w.id, w.size);
     }
     crash_point("after-objects");
 
@@ -607,25 +627,62 @@ fn is_top_level_ev(work_tree: &Path, path: &Path) -> bool {
     path.parent() == Some(work_tree) && path.file_name() == Some(EV_DIR_NAME.as_ref())
 }
 
-/// Stores one file or symlink (or finds it in the stat cache); returns id, type and size.
-#[allow(clippy::too_many_arguments)]
-fn store_entry(
+/// Threads that store files at once. Storing a small file is dominated by fsync latency, not CPU,
+/// so more threads than cores overlap the waits.
+const WRITE_THREADS: usize = 8;
+
+/// One stored (or cached) file or symlink.
+struct Written {
+    id: ObjectId,
+    entry_type: EntryType,
+    size: u64,
+    bytes_new: u64,
+    from_cache: bool,
+}
+
+/// Stores `selected[i]` for every `i` in `indexes`, in parallel; results are in `indexes` order.
+fn write_parallel(
     store: &Store,
-    params: &crate::chunker::ChunkParams,
-    cache: &mut StatCache,
+    params: &ChunkParams,
+    selected: &[Selected],
+    indexes: &[usize],
+    progress: &dyn Progress,
+    interrupt: &AtomicBool,
+) -> Result<Vec<Written>, SnapshotError> {
+    use rayon::prelude::*;
+
+    if indexes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(WRITE_THREADS.min(indexes.len()))
+        .build()
+        .map_err(|e| SnapshotError::Io {
+            action: "start writer threads for",
+            path: PathBuf::from(&selected[indexes[0]].fs_path),
+            source: io::Error::other(e),
+        })?;
+    pool.install(|| {
+        indexes
+            .par_iter()
+            .map(|&i| {
+                if interrupt.load(Ordering::Relaxed) {
+                    return Err(SnapshotError::Interrupted);
+                }
+                write_entry(store, params, &selected[i], progress, interrupt)
+            })
+            .collect()
+    })
+}
+
+/// Stores one file or symlink.
+fn write_entry(
+    store: &Store,
+    params: &ChunkParams,
     entry: &Selected,
     progress: &dyn Progress,
     interrupt: &AtomicBool,
-    files_hashed: &mut u64,
-    bytes_new: &mut u64,
-) -> Result<(ObjectId, EntryType, u64), SnapshotError> {
-    if let Some((id, entry_type)) = cache.lookup(&entry.path, &entry.meta)
-        && store.contains(&id)
-    {
-        progress.add(entry.meta.len());
-        return Ok((id, entry_type, entry.meta.len()));
-    }
-    *files_hashed += 1;
+) -> Result<Written, SnapshotError> {
     if entry.meta.file_type().is_symlink() {
         let target = fs::read_link(&entry.fs_path).map_err(|source| {
             if source.kind() == io::ErrorKind::NotFound {
@@ -645,24 +702,28 @@ fn store_entry(
             reason: "the symlink target is not valid UTF-8".to_owned(),
         })?;
         let id = store.write_bytes(ObjectKind::Blob, target.as_bytes())?;
-        let size = target.len() as u64;
-        cache.insert(&entry.path, &entry.meta, id, EntryType::Symlink);
-        return Ok((id, EntryType::Symlink, size));
+        return Ok(Written {
+            id,
+            entry_type: EntryType::Symlink,
+            size: target.len() as u64,
+            bytes_new: 0,
+            from_cache: false,
+        });
     }
 
     let written = chunker::write_file(store, params, &entry.fs_path, progress, interrupt)?;
-    *bytes_new += written.bytes_new;
     let entry_type = if is_executable(&entry.meta) {
         EntryType::Exec
     } else {
         EntryType::File
     };
-    // The walk's metadata is the "before" stamp: if the file changed after it, write_file saw
-    // other content, and the next lookup with the new metadata will not match this entry.
-    if written.size == entry.meta.len() {
-        cache.insert(&entry.path, &entry.meta, written.id, entry_type);
-    }
-    Ok((written.id, entry_type, written.size))
+    Ok(Written {
+        id: written.id,
+        entry_type,
+        size: written.size,
+        bytes_new: written.bytes_new,
+        from_cache: false,
+    })
 }
 
 #[cfg(unix)]
@@ -919,19 +980,15 @@ mod tests {
         let root = RepoPath::new("gone.txt").unwrap();
         let selected = select(&wt, repo.ev_dir(), &[Some(root)], &flag).unwrap();
         fs::remove_file(wt.join("gone.txt")).unwrap();
-        let mut cache = StatCache::load(&stat_cache_dir(&repo), &repo.config().chunking);
-        let (mut hashed, mut new_bytes) = (0, 0);
-        let err = store_entry(
+        let err = write_entry(
             &store,
             &repo.config().chunking,
-            &mut cache,
             &selected[0],
             &NoProgress,
             &flag,
-            &mut hashed,
-            &mut new_bytes,
         )
-        .unwrap_err();
+        .err()
+        .expect("a vanished file cannot be stored");
         assert!(matches!(err, SnapshotError::Vanished { .. }), "{err}");
     }
 
