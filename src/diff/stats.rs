@@ -459,13 +459,14 @@ impl MeanContribution {
     }
 }
 
+/// One slice on both sides: base, candidate; `None` where a side lacks the slice.
+pub type SlicePair = (Option<SliceMean>, Option<SliceMean>);
+
 /// Splits the change of an overall mean into per-slice contributions that sum to
 /// (candidate mean − base mean). Slices are matched by position: `base[i]` and `candidate[i]`
 /// are the same slice, `None` where a side lacks it. `None` when a side has no rows.
-pub fn decompose_mean(
-    slices: &[(Option<SliceMean>, Option<SliceMean>)],
-) -> Option<(f64, Vec<MeanContribution>)> {
-    let rows = |pick: fn(&(Option<SliceMean>, Option<SliceMean>)) -> Option<SliceMean>| -> f64 {
+pub fn decompose_mean(slices: &[SlicePair]) -> Option<(f64, Vec<MeanContribution>)> {
+    let rows = |pick: fn(&SlicePair) -> Option<SliceMean>| -> f64 {
         slices.iter().filter_map(pick).map(|s| s.rows).sum()
     };
     let n_base = rows(|s| s.0);
