@@ -4,3 +4,4 @@
 //! and Markdown is a separate step, and the CLI picks the renderer and the exit code.
 
 pub mod stats;
+pub mod table;
