@@ -3,5 +3,6 @@
 //! Computation lives here and returns typed, serde-serializable reports; rendering to text, JSON
 //! and Markdown is a separate step, and the CLI picks the renderer and the exit code.
 
+pub mod drift;
 pub mod stats;
 pub mod table;
