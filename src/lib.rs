@@ -13,7 +13,19 @@
 //!   re-read raw data; a **slice** is the subset of rows sharing one value of a declared column.
 #![forbid(unsafe_code)]
 
+pub mod checkout;
+pub mod chunker;
+pub mod cli;
 pub mod diff;
 pub mod id;
+pub mod manifest;
 pub mod object;
+pub mod progress;
+pub mod provenance;
+pub mod refs;
+pub mod repo;
 pub mod repo_path;
+pub mod revision;
+pub mod stat_cache;
+pub mod store;
+pub mod verify;
