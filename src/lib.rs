@@ -13,6 +13,8 @@
 //!   re-read raw data; a **slice** is the subset of rows sharing one value of a declared column.
 #![forbid(unsafe_code)]
 
+pub mod evidence;
 pub mod id;
 pub mod object;
+pub mod profile;
 pub mod repo_path;
