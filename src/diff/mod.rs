@@ -4,5 +4,6 @@
 //! and Markdown is a separate step, and the CLI picks the renderer and the exit code.
 
 pub mod drift;
+pub mod schema;
 pub mod stats;
 pub mod table;
