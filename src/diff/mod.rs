@@ -4,6 +4,7 @@
 //! and Markdown is a separate step, and the CLI picks the renderer and the exit code.
 
 pub mod drift;
+pub mod sample;
 pub mod schema;
 pub mod stats;
 pub mod table;
