@@ -11,7 +11,7 @@ use super::drift::{
     CategoricalInput, ColumnDrift, ColumnInput, DriftOptions, DriftStatus, NumericInput,
     compare_column,
 };
-use super::stats::{EmpiricalDistribution, MeanContribution, SliceMean, decompose_mean};
+use super::stats::{EmpiricalDistribution, MeanContribution, SliceMean, SlicePair, decompose_mean};
 use crate::evidence::sample::SampleRecord;
 use crate::profile::ColumnStats;
 use crate::profile::slice::SliceProfiles;
@@ -202,7 +202,7 @@ pub fn triage_means(
         if column.name == slice_column || !matches!(column.stats, ColumnStats::Numeric(_)) {
             continue;
         }
-        let pairs: Vec<(Option<SliceMean>, Option<SliceMean>)> = matched
+        let pairs: Vec<SlicePair> = matched
             .iter()
             .map(|(_, b, c)| {
                 (
@@ -255,10 +255,7 @@ pub fn triage_means(
     Some(out)
 }
 
-fn weighted_mean(
-    pairs: &[(Option<SliceMean>, Option<SliceMean>)],
-    pick: fn(&(Option<SliceMean>, Option<SliceMean>)) -> Option<SliceMean>,
-) -> f64 {
+fn weighted_mean(pairs: &[SlicePair], pick: fn(&SlicePair) -> Option<SliceMean>) -> f64 {
     let (mut rows, mut sum) = (0.0, 0.0);
     for s in pairs.iter().filter_map(pick) {
         rows += s.rows;
