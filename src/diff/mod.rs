@@ -1,9 +1,12 @@
 //! Comparison of two snapshots: files, models, schemas, golden tables, samples and metrics.
 //!
-//! Computation lives here and returns typed, serde-serializable reports; rendering to text, JSON
-//! and Markdown is a separate step, and the CLI picks the renderer and the exit code.
+//! Computation lives here and returns typed, serde-serializable reports ([`report::DiffReport`]);
+//! rendering to text, JSON and Markdown is a separate step ([`render`]), and the CLI picks the
+//! renderer and the exit code ([`gate`] evaluates `--fail-on` rules).
 
 pub mod drift;
+pub mod items;
+pub mod report;
 pub mod sample;
 pub mod schema;
 pub mod stats;
