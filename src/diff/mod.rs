@@ -4,10 +4,16 @@
 //! rendering to text, JSON and Markdown is a separate step ([`render`]), and the CLI picks the
 //! renderer and the exit code ([`gate`] evaluates `--fail-on` rules).
 
+pub mod compare;
 pub mod drift;
+pub mod gate;
 pub mod items;
+pub mod render;
 pub mod report;
 pub mod sample;
 pub mod schema;
 pub mod stats;
 pub mod table;
+
+#[cfg(test)]
+mod tests;
