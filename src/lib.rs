@@ -13,8 +13,22 @@
 //!   re-read raw data; a **slice** is the subset of rows sharing one value of a declared column.
 #![forbid(unsafe_code)]
 
+pub mod checkout;
+pub mod chunker;
+pub mod cli;
 pub mod evidence;
 pub mod id;
+pub mod manifest;
 pub mod object;
 pub mod profile;
+pub mod progress;
+pub mod provenance;
+pub mod refs;
+pub mod repo;
 pub mod repo_path;
+pub mod revision;
+pub mod snapshot;
+pub mod stat_cache;
+pub mod store;
+pub mod tree_walk;
+pub mod verify;
