@@ -14,7 +14,7 @@ use super::schema::{FieldRecord, fields_of};
 use super::{CaptureContext, Error, RECORD_FORMAT, display_path};
 use crate::profile::read::{CsvOptions, TableFormat, TableSource};
 use crate::profile::slice::{SliceCounter, SliceProfiles, SlicedProfiler};
-use crate::profile::{ProfileOptions, TableProfile, TableProfiler, kll};
+use crate::profile::{ProfileOptions, TableProfile, TableProfiler};
 
 /// What `redact` does to a column.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +143,13 @@ fn expand_files(files: &[PathBuf], format: Option<TableFormat>) -> Result<Vec<Pa
         } else {
             out.push(path.clone());
         }
+    }
+    // Several inputs (a folder's files, a glob) may include READMEs and the like: keep tables.
+    if out.len() > 1 {
+        out.retain(|p| match format {
+            Some(format) => TableFormat::from_path(p) == Some(format),
+            None => TableFormat::from_path(p).is_some(),
+        });
     }
     Ok(out)
 }
@@ -436,6 +443,5 @@ pub fn profile_source(
             source,
         })
     })?;
-    let _ = kll::DEFAULT_K;
     Ok(profiler.finish())
 }
