@@ -282,29 +282,33 @@ fn find_entry(store: &Store, tree: &ObjectId, path: &str) -> Result<Option<TreeE
     Ok(None)
 }
 
-/// Loads the Parquet bytes of a golden result. The table is found as the source file in the
-/// snapshot tree when its BLAKE3 equals the recorded one.
-// TODO: command results live in an extra blob whose id the manifest item does not record yet;
-// until it does, those golden items are compared by record only and a note says so.
+/// Loads the Parquet bytes of a golden result: from the blob the snapshot builder stored
+/// (`blob_id`), or else from the source file in the snapshot tree when its BLAKE3 equals the
+/// recorded one. `None` when neither is available.
 fn load_golden(
     store: &Store,
     tree: &ObjectId,
     item: &str,
     record: &GoldenRecord,
 ) -> Result<Option<Vec<u8>>, DiffError> {
-    let (GoldenSource::File { path }, Some(result)) = (&record.source, &record.result) else {
+    let Some(result) = &record.result else {
         return Ok(None);
     };
-    let Some(entry) = find_entry(store, tree, path)? else {
-        return Ok(None);
+    let id = match (&result.blob_id, &record.source) {
+        (Some(id), _) => *id,
+        (None, GoldenSource::File { path }) => match find_entry(store, tree, path)? {
+            Some(entry) => entry.id,
+            None => return Ok(None),
+        },
+        (None, GoldenSource::Command { .. }) => return Ok(None),
     };
     let mut bytes = Vec::new();
     store
-        .open_file_reader(&entry.id)?
+        .open_file_reader(&id)?
         .read_to_end(&mut bytes)
         .map_err(|source| DiffError::ReadTable {
             item: item.to_owned(),
-            id: entry.id,
+            id,
             source,
         })?;
     if blake3::hash(&bytes).to_hex().as_str() != result.blake3 {
@@ -410,7 +414,7 @@ fn compare_golden(
     let (Some(a), Some(b)) = (a, b) else {
         note(
             report,
-            "result tables differ but their Parquet bytes are not in the snapshot tree; rows were not compared".to_owned(),
+            "result tables differ but their Parquet bytes are not in the store; rows were not compared".to_owned(),
         );
         report.changes.push(Change {
             category: Category::Golden,

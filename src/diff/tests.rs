@@ -107,7 +107,7 @@ fn parquet(ids: &[i64], values: &[f64]) -> Vec<u8> {
     buf
 }
 
-fn golden(bytes: &[u8], rows: u64) -> TypedRecord {
+fn golden(bytes: &[u8], rows: u64, blob_id: Option<ObjectId>) -> TypedRecord {
     let field = |name: &str, t: &str| FieldRecord {
         name: name.into(),
         logical_type: t.into(),
@@ -128,6 +128,7 @@ fn golden(bytes: &[u8], rows: u64) -> TypedRecord {
             rows,
             schema: vec![field("id", "int64"), field("v", "float64")],
             blake3: blake3::hash(bytes).to_hex().to_string(),
+            blob_id,
         }),
         key_columns: vec!["id".into()],
         tolerance: Tolerances {
@@ -159,7 +160,7 @@ fn pair(store: &Store) -> (ObjectId, ObjectId) {
                 "daily",
                 ItemKind::Golden,
                 "result.parquet",
-                golden(&base_table, 3),
+                golden(&base_table, 3, None),
             ),
             (
                 "flights",
@@ -169,12 +170,14 @@ fn pair(store: &Store) -> (ObjectId, ObjectId) {
             ),
         ],
     );
+    // The candidate's table is found through the stored blob, the base's through the tree.
+    let cand_blob = store.write_bytes(ObjectKind::Blob, &cand_table).unwrap();
     let b = snapshot(
         store,
         &[
             ("notes.txt", b"hello, world\n".to_vec()),
             ("renamed.txt", b"same\n".to_vec()),
-            ("result.parquet", cand_table.clone()),
+            ("result.parquet", b"stale".to_vec()),
         ],
         vec![
             ("eval", ItemKind::Metrics, "metrics.json", metrics(0.75)),
@@ -182,7 +185,7 @@ fn pair(store: &Store) -> (ObjectId, ObjectId) {
                 "daily",
                 ItemKind::Golden,
                 "result.parquet",
-                golden(&cand_table, 3),
+                golden(&cand_table, 3, Some(cand_blob)),
             ),
             (
                 "flights",
