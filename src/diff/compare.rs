@@ -28,7 +28,10 @@ use crate::store::{Store, StoreError};
 pub struct CompareOptions {
     /// Repository paths or item names to restrict the diff to; empty for everything.
     pub paths: Vec<String>,
+    /// Drift options for items without their own entry in `item_drift`.
     pub drift: DriftOptions,
+    /// Drift options per item name.
+    pub item_drift: BTreeMap<String, DriftOptions>,
     /// Slice columns to triage in addition to nothing; empty means every profiled slice column.
     pub slice_by: Vec<String>,
     /// Rows a slice needs on both sides before its mean change is ranked.
@@ -46,12 +49,20 @@ impl Default for CompareOptions {
         Self {
             paths: Vec::new(),
             drift: DriftOptions::default(),
+            item_drift: BTreeMap::new(),
             slice_by: Vec::new(),
             min_slice_rows: 30,
             tolerance: None,
             max_examples: 20,
             max_slices: 5,
         }
+    }
+}
+
+impl CompareOptions {
+    /// The drift options that apply to `item`.
+    pub fn drift_for(&self, item: &str) -> &DriftOptions {
+        self.item_drift.get(item).unwrap_or(&self.drift)
     }
 }
 
@@ -518,13 +529,14 @@ fn compare_samples(
     for change in diff_schema(&base.schema, &cand.schema, &fingerprint) {
         report.changes.push(schema_change(item, change));
     }
-    for drift in compare_profiles(&base.profile, &cand.profile, &options.drift) {
+    let drift_options = options.drift_for(item);
+    for drift in compare_profiles(&base.profile, &cand.profile, drift_options) {
         if matches!(drift.status, DriftStatus::InsufficientData) {
             report.notes.push(Note {
                 item: item.to_owned(),
                 message: format!(
                     "column {}: insufficient data ({} and {} rows, {} needed)",
-                    drift.column, drift.base_rows, drift.candidate_rows, options.drift.min_rows
+                    drift.column, drift.base_rows, drift.candidate_rows, drift_options.min_rows
                 ),
             });
         }

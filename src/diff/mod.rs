@@ -5,6 +5,7 @@
 //! renderer and the exit code ([`gate`] evaluates `--fail-on` rules).
 
 pub mod compare;
+pub mod config;
 pub mod drift;
 pub mod gate;
 pub mod items;
