@@ -370,6 +370,38 @@ fn typed_hint(source: &(dyn std::error::Error + Send + Sync + 'static)) -> Optio
     Some(hint.to_owned())
 }
 
+impl Classify for crate::diff::compare::DiffError {
+    fn class(&self) -> ErrorClass {
+        use crate::diff::compare::DiffError;
+        use crate::diff::table::TableError;
+        match self {
+            DiffError::Store(e) => e.class(),
+            // A key or column problem comes from how the golden items were declared.
+            DiffError::Table {
+                source:
+                    TableError::KeyMissing { .. }
+                    | TableError::KeyIncompatible { .. }
+                    | TableError::DuplicateColumn { .. }
+                    | TableError::TooManyRows { .. },
+                ..
+            } => ErrorClass::User,
+            DiffError::Table { .. } => ErrorClass::Damaged,
+            DiffError::ReadTable { .. } => ErrorClass::Internal,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        use crate::diff::compare::DiffError;
+        match self {
+            DiffError::Store(e) => e.hint(),
+            DiffError::Table { item, .. } => Some(format!(
+                "check key_columns of item {item:?} in evidence.toml, or run `ev verify`"
+            )),
+            DiffError::ReadTable { .. } => Some(HINT_VERIFY.to_owned()),
+        }
+    }
+}
+
 impl Classify for StoreError {
     fn class(&self) -> ErrorClass {
         match self {

@@ -57,10 +57,14 @@ impl std::fmt::Display for Sig {
     }
 }
 
-fn drift_scores(d: &ColumnDrift) -> String {
+/// Scores of a column; with `changed_only`, just those above their bound.
+fn drift_scores(d: &ColumnDrift, changed_only: bool) -> String {
     let mut parts = Vec::new();
     for s in &d.scores {
         let Some(v) = s.value else { continue };
+        if changed_only && s.status != DriftStatus::Changed {
+            continue;
+        }
         let mark = if s.status == DriftStatus::Changed {
             "!"
         } else {
@@ -85,14 +89,29 @@ fn round4(x: f64) -> f64 {
     }
 }
 
-/// One-line summary of a change (used by text, --stat and Markdown).
+/// One-line summary of a change: category, kind, item and path, then [`describe`].
 pub fn summary(change: &Change) -> String {
     let target = match (change.item.is_empty(), change.path.is_empty()) {
         (true, _) => change.path.clone(),
         (false, true) => change.item.clone(),
         (false, false) => format!("{}: {}", change.item, change.path),
     };
-    let mut line = format!("{} {} {}", change.category.as_str(), change.kind, target);
+    let head = if change.kind == change.category.as_str() {
+        change.category.as_str().to_owned()
+    } else {
+        format!("{} {}", change.category.as_str(), change.kind)
+    };
+    let text = describe(change);
+    if text.is_empty() {
+        format!("{head} {target}")
+    } else {
+        format!("{head} {target} {text}")
+    }
+}
+
+/// What changed, without category and target: sizes, row counts, scores, old → new.
+pub fn describe(change: &Change) -> String {
+    let mut line = String::new();
     match &change.detail {
         Detail::File(f) => {
             if let Some(from) = &f.renamed_from {
@@ -119,11 +138,16 @@ pub fn summary(change: &Change) -> String {
             );
         }
         Detail::Drift(d) => {
-            let _ = write!(line, " {}", drift_scores(d));
-            if d.base_mean.is_some() {
-                let _ = write!(line, "; mean {}", arrow(&change.old, &change.new));
+            let _ = write!(line, " {}", drift_scores(d, true));
+            if let (Some(a), Some(b)) = (d.base_mean, d.candidate_mean) {
+                let _ = write!(
+                    line,
+                    "; mean {} → {}",
+                    format_number(round4(a)),
+                    format_number(round4(b))
+                );
             }
-            let _ = write!(line, "; rows {} / {}", d.base_rows, d.candidate_rows);
+            let _ = write!(line, "; rows {} → {}", d.base_rows, d.candidate_rows);
         }
         Detail::Metric(m) => {
             let _ = write!(
@@ -144,7 +168,7 @@ pub fn summary(change: &Change) -> String {
         Detail::Triage(t) => {
             let _ = write!(
                 line,
-                ": {} mean {} → {} overall",
+                "{} mean {} → {} overall",
                 t.column,
                 format_number(round4(t.base_mean)),
                 format_number(round4(t.candidate_mean))
@@ -171,7 +195,7 @@ pub fn summary(change: &Change) -> String {
             }
         }
     }
-    line
+    line.trim_start().to_owned()
 }
 
 fn details(change: &Change, out: &mut String) {
@@ -238,6 +262,7 @@ fn details(change: &Change, out: &mut String) {
             }
         }
         Detail::Drift(d) => {
+            let _ = writeln!(out, "      scores: {}", drift_scores(d, false));
             if !d.new_categories.is_empty() {
                 let _ = writeln!(out, "      new categories: {}", d.new_categories.join(", "));
             }
@@ -359,7 +384,7 @@ pub fn render_markdown(report: &DiffReport) -> String {
             change.category.as_str(),
             escape(&change.item),
             escape(what),
-            escape(&summary(change))
+            escape(&describe(change))
         );
     }
     if !report.notes.is_empty() {
