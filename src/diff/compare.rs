@@ -60,13 +60,13 @@ impl Default for CompareOptions {
 }
 
 impl CompareOptions {
-    /// The drift options that apply to `item`.
+    /// Returns the drift options that apply to `item`.
     pub fn drift_for(&self, item: &str) -> &DriftOptions {
         self.item_drift.get(item).unwrap_or(&self.drift)
     }
 }
 
-/// Why a comparison failed.
+/// Error of a comparison.
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {
     #[error(transparent)]
@@ -175,7 +175,7 @@ fn diff_trees(
     Ok(())
 }
 
-/// Whether a repository path is selected by the filters (equal, or below a filter folder).
+/// Checks whether the filters select a repository path (equal, or below a filter folder).
 fn path_selected(path: &str, filters: &[String]) -> bool {
     filters.is_empty()
         || filters.iter().any(|f| {
@@ -810,8 +810,8 @@ pub fn score_samples(
     Ok(out)
 }
 
-/// The value of one score of a column, for predicates: `None` when the column or score is
-/// missing or undefined.
+/// Returns one score of a column, for predicates. `None` when the column or score is missing or
+/// undefined.
 pub fn column_score(scores: &ItemScores, column: &str, metric: Metric) -> Option<f64> {
     scores
         .columns

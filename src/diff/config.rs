@@ -96,7 +96,7 @@ pub struct DiffConfig {
     pub items: BTreeMap<String, ItemConfig>,
 }
 
-/// Why the `[diff]` table is invalid.
+/// Error of an invalid `[diff]` table.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("invalid [diff] table in {file}: {message}")]

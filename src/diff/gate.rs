@@ -82,7 +82,7 @@ pub struct Failure {
     pub reason: String,
 }
 
-/// Why a rule list is invalid.
+/// Error of an invalid rule list.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("invalid --fail-on rule {rule:?}: {message}")]
 pub struct RuleError {

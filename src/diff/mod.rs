@@ -1,8 +1,8 @@
 //! Comparison of two snapshots: files, models, schemas, golden tables, samples and metrics.
 //!
-//! Computation lives here and returns typed, serde-serializable reports ([`report::DiffReport`]);
-//! rendering to text, JSON and Markdown is a separate step ([`render`]), and the CLI picks the
-//! renderer and the exit code ([`gate`] evaluates `--fail-on` rules).
+//! Computation lives here and returns typed, serde-serializable reports ([`report::DiffReport`]).
+//! Rendering to text, JSON and Markdown is a separate step ([`render`]). The CLI picks the
+//! renderer and the exit code, with [`gate`] evaluating `--fail-on` rules.
 
 pub mod compare;
 pub mod config;

@@ -109,7 +109,7 @@ pub fn summary(change: &Change) -> String {
     }
 }
 
-/// What changed, without category and target: sizes, row counts, scores, old → new.
+/// Describes what changed, without category and target: sizes, row counts, scores, old → new.
 pub fn describe(change: &Change) -> String {
     let mut line = String::new();
     match &change.detail {
@@ -334,7 +334,7 @@ pub fn render_text(report: &DiffReport, paint: &dyn Paint) -> String {
     out
 }
 
-/// One line per changed item: severity, category, kind, item and path.
+/// Renders one line per changed item: severity, category, kind, item and path.
 pub fn render_stat(report: &DiffReport) -> String {
     let mut out = String::new();
     for change in &report.changes {
@@ -357,7 +357,7 @@ pub fn render_json(report: &DiffReport) -> String {
     text
 }
 
-/// A Markdown block for an incident ticket.
+/// Renders a Markdown block for an incident ticket.
 pub fn render_markdown(report: &DiffReport) -> String {
     let mut out = String::new();
     let _ = writeln!(

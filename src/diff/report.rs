@@ -12,7 +12,7 @@ use super::table::TableDiff;
 /// JSON schema name of [`DiffReport`].
 pub const SCHEMA: &str = "ev.diff/1";
 
-/// What part of the evidence a change is about, in the order human output lists them.
+/// Part of the evidence a change is about, in the order human output lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
@@ -113,7 +113,7 @@ pub struct Change {
     pub severity: Severity,
     /// Evidence item name; empty for plain files outside any item.
     pub item: String,
-    /// What inside the item: column, tensor, metric, file path.
+    /// Location inside the item: column, tensor, metric or file path.
     pub path: String,
     /// added, removed, modified, renamed, type_changed, changed, ...
     pub kind: String,
@@ -175,7 +175,7 @@ impl DiffReport {
         self.changes.is_empty()
     }
 
-    /// The highest severity present, if any change is.
+    /// Returns the highest severity among the changes, `None` without changes.
     pub fn max_severity(&self) -> Option<Severity> {
         self.changes.iter().map(|c| c.severity).max()
     }

@@ -26,7 +26,7 @@ fn flights(groups: &[(&str, usize, f64)]) -> String {
     csv
 }
 
-/// A repository with a good and a bad commit: UA's delays jump and AUC drops.
+/// Builds a repository with a good and a bad commit: UA's delays jump and AUC drops.
 fn incident() -> (Repo, String, String) {
     let repo = Repo::new();
     repo.write("evidence.toml", MANIFEST);
