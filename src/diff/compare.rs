@@ -420,8 +420,11 @@ fn compare_golden(
     if rb.blake3 == rc.blake3 {
         return Ok(());
     }
-    let a = load_golden(store, trees.0, item, base)?;
-    let b = load_golden(store, trees.1, item, cand)?;
+    let (a, b) = rayon::join(
+        || load_golden(store, trees.0, item, base),
+        || load_golden(store, trees.1, item, cand),
+    );
+    let (a, b) = (a?, b?);
     let (Some(a), Some(b)) = (a, b) else {
         note(
             report,
@@ -443,8 +446,9 @@ fn compare_golden(
         item: item.to_owned(),
         source,
     };
-    let a = read_parquet(a).map_err(table_err)?;
-    let b = read_parquet(b).map_err(table_err)?;
+    let (a, b) = rayon::join(|| read_parquet(a), || read_parquet(b));
+    let a = a.map_err(table_err)?;
+    let b = b.map_err(table_err)?;
     let mut tolerance = base.tolerance.default;
     if let Some(t) = options.tolerance {
         tolerance = crate::evidence::golden::Tolerance {
@@ -651,8 +655,12 @@ pub fn compare(
         if ra == rb {
             continue;
         }
-        let ra: TypedRecord = store.read_json(ObjectKind::Record, &ra)?;
-        let rb: TypedRecord = store.read_json(ObjectKind::Record, &rb)?;
+        // Large profile records dominate the time of a sample diff, so decode both at once.
+        let (ra, rb) = rayon::join(
+            || store.read_json::<TypedRecord>(ObjectKind::Record, &ra),
+            || store.read_json::<TypedRecord>(ObjectKind::Record, &rb),
+        );
+        let (ra, rb) = (ra?, rb?);
         compare_records(
             store,
             (&bc.tree, &cc.tree),

@@ -73,12 +73,22 @@ fn drift_scores(d: &ColumnDrift, changed_only: bool) -> String {
         parts.push(format!(
             "{}{mark} {} (threshold {}, noise {})",
             s.metric.as_str(),
-            format_number(round4(v)),
+            score_text(v),
             format_number(s.threshold),
-            format_number(round4(s.noise))
+            score_text(s.noise)
         ));
     }
     parts.join(", ")
+}
+
+/// Formats a score: four decimals, or two significant digits below 0.001 so a small noise
+/// expectation does not print as 0.
+fn score_text(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && x.abs() < 1e-3 {
+        format!("{x:.1e}")
+    } else {
+        format_number(round4(x))
+    }
 }
 
 fn round4(x: f64) -> f64 {

@@ -403,8 +403,13 @@ fn display(formatter: &ArrayFormatter<'_>, array: &ArrayRef, row: usize) -> Stri
 /// Sorted row order by encoded key, and the number of rows whose key equals the previous one.
 fn sorted_order(rows: &Rows) -> (Vec<u32>, u64) {
     let mut order: Vec<u32> = (0..rows.num_rows() as u32).collect();
-    // Stable, so duplicate keys keep their table order and pair deterministically.
-    order.sort_by(|a, b| rows.row(*a as usize).cmp(&rows.row(*b as usize)));
+    // Ties broken by row index, so duplicate keys keep their table order and pair
+    // deterministically without the extra memory of a stable sort.
+    order.sort_unstable_by(|a, b| {
+        rows.row(*a as usize)
+            .cmp(&rows.row(*b as usize))
+            .then(a.cmp(b))
+    });
     let duplicates = order
         .windows(2)
         .filter(|w| rows.row(w[0] as usize) == rows.row(w[1] as usize))
@@ -516,8 +521,8 @@ pub fn diff_tables(
     };
     let base_keys = converter.convert_columns(&pick(&base_cols))?;
     let cand_keys = converter.convert_columns(&pick(&cand_cols))?;
-    let (base_order, base_dups) = sorted_order(&base_keys);
-    let (cand_order, cand_dups) = sorted_order(&cand_keys);
+    let ((base_order, base_dups), (cand_order, cand_dups)) =
+        rayon::join(|| sorted_order(&base_keys), || sorted_order(&cand_keys));
 
     let value_positions: Vec<usize> = (0..compared.len())
         .filter(|p| !key_positions.contains(p))
