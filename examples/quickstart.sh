@@ -4,13 +4,19 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cargo build --release --manifest-path "$root/Cargo.toml"
-ev="${CARGO_TARGET_DIR:-$root/target}/release/ev"
-
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-cp -R "$root/examples/quickstart/." "$work/"
-cd "$work"
+
+cargo build --release --manifest-path "$root/Cargo.toml"
+# Copy the binary at once: a target folder shared with other checkouts (CARGO_TARGET_DIR) may get
+# another build's `ev` at the same path later.
+mkdir "$work/bin"
+cp "${CARGO_TARGET_DIR:-$root/target}/release/ev" "$work/bin/ev"
+ev="$work/bin/ev"
+
+mkdir "$work/ws"
+cp -R "$root/examples/quickstart/." "$work/ws/"
+cd "$work/ws"
 
 "$ev" init .
 # init keeps the example's evidence.toml; the first snapshot is yesterday's healthy state.

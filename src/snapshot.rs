@@ -4,10 +4,10 @@
 //! Write order is objects, trees, evidence record, commit, ref: the ref update is the only commit
 //! point, so a crash at any earlier step leaves unreferenced objects and no visible change.
 //!
-//! Concurrent commits to the same ref: the loser of the compare-and-swap re-reads the tip,
-//! re-parents its commit onto it (the tree is the same, only the parent changes) and retries up to
-//! [`MAX_CAS_ATTEMPTS`] times with jittered backoff, then fails with [`SnapshotError::RaceLost`].
-//! Commits to different refs never conflict.
+//! When two commits race for the same ref, the loser of the compare-and-swap re-reads the tip and
+//! re-parents its commit onto it. Only the parent changes, because the tree is the same. It
+//! retries up to [`MAX_CAS_ATTEMPTS`] times with jittered backoff, then fails with
+//! [`SnapshotError::RaceLost`]. Commits to different refs never conflict.
 
 use std::collections::BTreeMap;
 use std::error::Error as StdError;
@@ -738,6 +738,12 @@ mod tests {
         fs::create_dir_all(wt.join("d/e")).unwrap();
         fs::write(wt.join("d/a.txt"), "a").unwrap();
         fs::write(wt.join("d/e/b.txt"), "bb").unwrap();
+        // Old modification times, so the stat cache does not treat the entries as racy.
+        let past = std::time::SystemTime::now() - Duration::from_secs(3600);
+        for f in ["d/a.txt", "d/e/b.txt"] {
+            let file = fs::File::options().write(true).open(wt.join(f)).unwrap();
+            file.set_modified(past).unwrap();
+        }
         let flag = AtomicBool::new(false);
         let first = commit(
             &repo,
@@ -762,8 +768,10 @@ mod tests {
         .unwrap();
         assert_eq!(second.tree, first.tree);
         assert_eq!(second.parent, Some(first.id));
-        // The second run reads nothing: every file comes from the stat cache unless racy.
-        assert!(second.files_hashed <= 2);
+        assert_eq!(first.files_hashed, 2);
+        // The second run reads nothing: every file comes from the stat cache.
+        assert_eq!(second.files_hashed, 0);
+        assert_eq!(second.bytes_new, 0);
 
         let root = store.read_tree(&first.tree).unwrap();
         assert_eq!(root.entries.len(), 1);
@@ -857,6 +865,42 @@ mod tests {
         };
         assert!(matches!(no_manifest, Err(SnapshotError::NoManifest { .. })));
         assert_eq!(repo.refs().resolve(&RefName::head()).unwrap(), None);
+    }
+
+    #[test]
+    fn vanished_file_is_an_error() {
+        let (_tmp, repo, store) = setup();
+        let wt = repo.work_tree().to_path_buf();
+        fs::write(wt.join("gone.txt"), "soon gone").unwrap();
+        let flag = AtomicBool::new(false);
+        let root = RepoPath::new("gone.txt").unwrap();
+        let selected = select(&wt, repo.ev_dir(), &[Some(root)], &flag).unwrap();
+        fs::remove_file(wt.join("gone.txt")).unwrap();
+        let mut cache = StatCache::load(&stat_cache_dir(&repo), &repo.config().chunking);
+        let (mut hashed, mut new_bytes) = (0, 0);
+        let err = store_entry(
+            &store,
+            &repo.config().chunking,
+            &mut cache,
+            &selected[0],
+            &NoProgress,
+            &flag,
+            &mut hashed,
+            &mut new_bytes,
+        )
+        .unwrap_err();
+        assert!(matches!(err, SnapshotError::Vanished { .. }), "{err}");
+    }
+
+    #[test]
+    fn labels_are_checked() {
+        let (_tmp, repo, store) = setup();
+        fs::write(repo.work_tree().join("a"), "a").unwrap();
+        let mut req = request(vec!["a".into()]);
+        req.labels.insert(String::new(), "v".into());
+        let flag = AtomicBool::new(false);
+        let err = commit(&repo, &store, &req, &NoTypedRecords, &NoProgress, &flag).unwrap_err();
+        assert!(matches!(err, SnapshotError::BadLabel { .. }), "{err}");
     }
 
     #[cfg(unix)]

@@ -210,7 +210,8 @@ impl Classify for RefError {
         match self {
             RefError::InvalidName { .. }
             | RefError::NotFound { .. }
-            | RefError::NameConflict { .. } => ErrorClass::User,
+            | RefError::NameConflict { .. }
+            | RefError::ReflogConflict { .. } => ErrorClass::User,
             RefError::Damaged { .. } => ErrorClass::Damaged,
             RefError::Conflict { .. } | RefError::Locked { .. } => ErrorClass::Conflict,
             RefError::Io { .. } => ErrorClass::Internal,
@@ -228,6 +229,11 @@ impl Classify for RefError {
             RefError::NameConflict { existing, .. } => {
                 format!("choose another name or delete {existing} first")
             }
+            RefError::ReflogConflict { reflog, .. } => format!(
+                "choose another name, or move {} out of .ev/logs (it keeps the deleted ref's \
+                 history visible to `ev verify`)",
+                reflog.display()
+            ),
             RefError::Damaged { path, .. } => format!(
                 "restore {} from the reflog (`ev reflog`) or delete it",
                 path.display()

@@ -66,25 +66,35 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Heading of the global options in `--help`.
+const GLOBAL: &str = "Global options";
+
 /// Options accepted by every command.
 #[derive(Clone, Debug, Args)]
 pub struct GlobalArgs {
     /// Repository to use: a `.ev` folder or a folder containing one [default: search upwards
     /// from the current directory]
-    #[arg(long, global = true, env = "EV_DIR", value_name = "PATH")]
+    #[arg(long, global = true, env = "EV_DIR", value_name = "PATH", help_heading = GLOBAL)]
     pub repo: Option<PathBuf>,
 
     /// Workspace whose files are snapshot [default: the folder holding `.ev`, or the current
     /// directory when --repo or EV_DIR is given]
-    #[arg(long, global = true, env = "EV_WORK_TREE", value_name = "DIR")]
+    #[arg(long, global = true, env = "EV_WORK_TREE", value_name = "DIR", help_heading = GLOBAL)]
     pub work_tree: Option<PathBuf>,
 
     /// When to colour output
-    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = ColorWhen::Auto,
+        value_name = "WHEN",
+        help_heading = GLOBAL
+    )]
     pub color: ColorWhen,
 
     /// Print only data and errors, no progress or notes
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 }
 
@@ -158,8 +168,8 @@ pub fn main() -> ExitCode {
     ctx.install_interrupt_handler();
     let result = dispatch(&ctx, &cli.command);
     let _ = std::io::stdout().flush();
+    // A command that finished despite Ctrl-C reports its own outcome: its work is complete.
     match result {
-        Ok(_) if ctx.interrupted() => report(&CliError::interrupted(), cli.global.color),
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => report(&e, cli.global.color),
     }

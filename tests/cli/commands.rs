@@ -80,7 +80,8 @@ fn commit_log_show_round_trip() {
     assert!(log.contains("Date:   2026-01-16T10:00:00Z"), "{log}");
 
     let one = stdout(&repo.ev().args(["log", "-n", "1"]).output().unwrap());
-    assert!(one.contains(&second) && !one.contains(&first), "{one}");
+    assert!(one.contains(&second), "{one}");
+    assert!(!one.contains(&first), "{one}");
 
     let show = stdout(&repo.ev().args(["show", "HEAD"]).output().unwrap());
     assert!(show.contains("M\tdata/a.txt"), "{show}");
@@ -149,7 +150,8 @@ fn ls_and_cat() {
     repo.commit("m", T0, &["d"]);
 
     let top = stdout(&repo.ev().args(["ls", "HEAD"]).output().unwrap());
-    assert!(top.contains("tree") && top.contains(" d/"), "{top}");
+    assert!(top.contains("tree"), "{top}");
+    assert!(top.contains(" d/"), "{top}");
     let d = stdout(&repo.ev().args(["ls", "HEAD", "d"]).output().unwrap());
     assert!(
         d.contains("d/a.txt") && d.contains("d/e/") && !d.contains("d/e/b.txt"),
@@ -310,7 +312,7 @@ fn repo_option_and_env_use_a_shared_store() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    // The store's own workspace sees the commit, with the job's relative path.
+    // The store's own workspace lists the commit, with the job's relative path.
     let ls = stdout(&store.ev().args(["ls", "HEAD"]).output().unwrap());
     assert!(ls.contains("w.txt"), "{ls}");
     let ls = stdout(
@@ -320,4 +322,30 @@ fn repo_option_and_env_use_a_shared_store() {
             .unwrap(),
     );
     assert!(ls.contains("w.txt"), "{ls}");
+}
+
+#[test]
+fn color_follows_the_option() {
+    let repo = Repo::new();
+    repo.write("a.txt", "a");
+    repo.commit("m", T0, &["a.txt"]);
+    let always = stdout(
+        &repo
+            .ev()
+            .args(["--color", "always", "log"])
+            .output()
+            .unwrap(),
+    );
+    assert!(always.contains("\x1b[33mcommit "), "{always:?}");
+    // stdout is a pipe here, so `auto` means no colour.
+    let auto = stdout(&repo.ev().arg("log").output().unwrap());
+    assert!(!auto.contains('\x1b'), "{auto:?}");
+    let never = stdout(
+        &repo
+            .ev()
+            .args(["log", "--color", "never"])
+            .output()
+            .unwrap(),
+    );
+    assert!(!never.contains('\x1b'), "{never:?}");
 }
