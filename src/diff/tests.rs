@@ -370,3 +370,70 @@ fn bisect_scores() {
             .all(|c| c.status == DriftStatus::Unchanged)
     );
 }
+
+#[test]
+fn golden_type_change_reported_once() {
+    let r = repo();
+    let base_table = parquet(&[1, 2, 3], &[1.0, 2.0, 3.0]);
+    // The candidate stores v as strings: an incompatible type change on every row.
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", arrow::datatypes::DataType::Int64, false),
+        Field::new("v", arrow::datatypes::DataType::Utf8, false),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(vec![1i64, 2, 4])),
+        Arc::new(arrow::array::StringArray::from(vec!["1", "2", "4"])),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+    let mut cand_table = Vec::new();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(&mut cand_table, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+
+    let mut cand_record = golden(&cand_table, 3, None);
+    if let TypedRecord::Golden(g) = &mut cand_record
+        && let Some(result) = &mut g.result
+    {
+        result.schema[1].logical_type = "utf8".into();
+    }
+    let a = snapshot(
+        &r.store,
+        &[("result.parquet", base_table.clone())],
+        vec![(
+            "daily",
+            ItemKind::Golden,
+            "result.parquet",
+            golden(&base_table, 3, None),
+        )],
+    );
+    let b = snapshot(
+        &r.store,
+        &[("result.parquet", cand_table)],
+        vec![("daily", ItemKind::Golden, "result.parquet", cand_record)],
+    );
+    let report = compare(&r.store, &a, &b, &CompareOptions::default()).unwrap();
+
+    let schema_changes: Vec<_> = report
+        .changes
+        .iter()
+        .filter(|c| c.category == Category::Schema)
+        .collect();
+    assert_eq!(schema_changes.len(), 1, "{report:#?}");
+    assert_eq!(schema_changes[0].kind, "type_changed");
+    assert_eq!(schema_changes[0].severity, Severity::Breaking);
+
+    let golden = report
+        .changes
+        .iter()
+        .find(|c| c.category == Category::Golden)
+        .unwrap();
+    match &golden.detail {
+        super::report::Detail::Golden(t) => {
+            // Only key 3 → 4 differs; rows 1 and 2 still match on the shared key column.
+            assert_eq!((t.rows_added, t.rows_removed, t.rows_changed), (1, 1, 0));
+            assert_eq!(t.rows_unchanged, 2);
+            assert_eq!(t.compared_columns, vec!["id"]);
+        }
+        other => panic!("unexpected detail {other:?}"),
+    }
+}
