@@ -618,9 +618,17 @@ pub fn compare(
 
     let mut entries = Vec::new();
     diff_trees(store, &bc.tree, &cc.tree, "", &mut entries)?;
-    entries.retain(|e| path_selected(&e.0, &options.paths));
     let all_items: Vec<EvidenceItem> = base_items.iter().chain(&cand_items).cloned().collect();
-    report.changes.extend(file_changes(entries, &all_items));
+    let mut files = file_changes(entries, &all_items);
+    // A file is kept when a path filter selects it or when it belongs to an item named as a
+    // filter.
+    files.retain(|c| {
+        path_selected(&c.path, &options.paths)
+            || c.detail_renamed_from()
+                .is_some_and(|from| path_selected(from, &options.paths))
+            || (!c.item.is_empty() && options.paths.iter().any(|f| f == &c.item))
+    });
+    report.changes.extend(files);
 
     let names: BTreeSet<&String> = base_items
         .iter()

@@ -123,6 +123,16 @@ pub struct Change {
     pub detail: Detail,
 }
 
+impl Change {
+    /// Returns the old path of a renamed file, `None` for every other change.
+    pub fn detail_renamed_from(&self) -> Option<&str> {
+        match &self.detail {
+            Detail::File(f) => f.renamed_from.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 /// A remark that is not a change: fallbacks taken, comparisons skipped and why.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Note {

@@ -303,6 +303,32 @@ fn path_filter_restricts_items() {
         report.changes.iter().all(|c| c.item == "eval"),
         "{report:#?}"
     );
+
+    let by_path = CompareOptions {
+        paths: vec!["notes.txt".into()],
+        ..CompareOptions::default()
+    };
+    let report = compare(&r.store, &a, &b, &by_path).unwrap();
+    assert_eq!(report.changes.len(), 1, "{report:#?}");
+    assert_eq!(report.changes[0].path, "notes.txt");
+
+    // An item filter keeps the item's own files.
+    let by_item = CompareOptions {
+        paths: vec!["daily".into()],
+        ..CompareOptions::default()
+    };
+    let report = compare(&r.store, &a, &b, &by_item).unwrap();
+    assert!(
+        report
+            .changes
+            .iter()
+            .any(|c| c.category == Category::File && c.path == "result.parquet"),
+        "{report:#?}"
+    );
+    assert!(
+        report.changes.iter().all(|c| c.item == "daily"),
+        "{report:#?}"
+    );
 }
 
 #[test]
