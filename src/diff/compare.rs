@@ -32,7 +32,7 @@ pub struct CompareOptions {
     pub drift: DriftOptions,
     /// Drift options per item name.
     pub item_drift: BTreeMap<String, DriftOptions>,
-    /// Slice columns to triage in addition to nothing; empty means every profiled slice column.
+    /// Slice columns to triage; empty means every profiled slice column.
     pub slice_by: Vec<String>,
     /// Rows a slice needs on both sides before its mean change is ranked.
     pub min_slice_rows: u64,

@@ -334,12 +334,12 @@ pub fn render_text(report: &DiffReport, paint: &dyn Paint) -> String {
         details(change, &mut out);
     }
     for note in &report.notes {
-        let who = if note.item.is_empty() {
+        let prefix = if note.item.is_empty() {
             String::new()
         } else {
             format!("{}: ", note.item)
         };
-        let _ = writeln!(out, "note: {who}{}", note.message);
+        let _ = writeln!(out, "note: {prefix}{}", note.message);
     }
     out
 }
