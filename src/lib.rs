@@ -16,9 +16,12 @@
 pub mod checkout;
 pub mod chunker;
 pub mod cli;
+pub mod diff;
+pub mod evidence;
 pub mod id;
 pub mod manifest;
 pub mod object;
+pub mod profile;
 pub mod progress;
 pub mod provenance;
 pub mod refs;

@@ -7,6 +7,7 @@ mod branches;
 mod commands;
 mod concurrency;
 mod crash;
+mod diff;
 mod docs;
 mod json;
 mod manifest;
