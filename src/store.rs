@@ -269,6 +269,13 @@ impl Store {
         encoder.write_all(header).map_err(io_err)?;
         encoder.write_all(payload).map_err(io_err)?;
         let file = encoder.finish().map_err(io_err)?;
+        // Temp files are created owner-only; objects are readable by everyone, as in git.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(fs::Permissions::from_mode(0o644))
+                .map_err(io_err)?;
+        }
         if sync {
             file.sync_all().map_err(io_err)?;
         }
