@@ -944,6 +944,21 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_writes_of_one_object() {
+        let (_dir, store) = temp_store();
+        let payload = vec![42u8; 100_000];
+        let ids: Vec<ObjectId> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| store.write_bytes(ObjectKind::Blob, &payload).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(ids.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(store.read(&ids[0]).unwrap().1, payload);
+        assert_eq!(store.iter_ids().count(), 1);
+    }
+
+    #[test]
     fn read_json_checks_kind() {
         let (_dir, store) = temp_store();
         let tree = Tree::default();

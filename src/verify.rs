@@ -764,6 +764,45 @@ mod tests {
     }
 
     #[test]
+    fn file_index_size_mismatch_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::init(&dir.path().join("objects")).unwrap();
+        let chunk = store.write_bytes(ObjectKind::Blob, b"0123456789").unwrap();
+        let index = FileIndex {
+            size: 25,
+            chunks: vec![
+                crate::object::ChunkRef {
+                    id: chunk,
+                    size: 10,
+                },
+                crate::object::ChunkRef {
+                    id: chunk,
+                    size: 10,
+                },
+            ],
+        };
+        let file = store.write_json(ObjectKind::File, &index).unwrap();
+        let tree = store
+            .write_json(
+                ObjectKind::Tree,
+                &Tree {
+                    entries: vec![entry("f.bin", EntryType::File, file, 25)],
+                },
+            )
+            .unwrap();
+        let commit = make_commit(&store, tree, vec![], None);
+        let root = Root {
+            id: commit,
+            source: "HEAD".into(),
+        };
+        let report = verify(&store, &[root], &NoProgress, &AtomicBool::new(false));
+        assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
+        assert_eq!(report.findings[0].problem, Problem::SizeMismatch);
+        assert_eq!(report.findings[0].id, file);
+        assert_eq!(report.findings[0].referenced_by[0].path, "f.bin");
+    }
+
+    #[test]
     fn record_links_are_followed() {
         let repo = repo();
         fs::remove_file(repo.store.object_path(&repo.profile)).unwrap();
