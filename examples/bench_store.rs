@@ -133,11 +133,13 @@ fn commit(repo: &Path, file: &Path) -> Result<(), Box<dyn std::error::Error>> {
     }
     let params = ChunkParams::default();
     let mut cache = StatCache::load(&repo.join(".ev").join("cache"), &params);
+
     let name = file
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or("file name is not UTF-8")?;
     let path = RepoPath::new(name)?;
+    // Metadata is taken before reading, so a change during the write is never cached.
     let meta = fs::symlink_metadata(file)?;
     if let Some((id, _)) = cache.lookup(&path, &meta) {
         println!(
@@ -146,6 +148,7 @@ fn commit(repo: &Path, file: &Path) -> Result<(), Box<dyn std::error::Error>> {
         );
         return Ok(());
     }
+
     let out = write_file(&store, &params, file, &NoProgress, &AtomicBool::new(false))?;
     cache.insert(&path, &meta, out.id, ev::object::EntryType::File);
     cache.save()?;
