@@ -142,6 +142,8 @@ pub enum ManifestError {
         what: &'static str,
         pattern: String,
     },
+    #[error("{path:?} is not a regular file")]
+    NotAFile { path: PathBuf },
     #[error("failed to read {path:?}: {source}")]
     Io {
         path: PathBuf,
@@ -175,9 +177,28 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 /// Reads and parses `evidence.toml` at `path`; `shown` is the name used in messages.
 pub fn load(path: &Path, shown: &str) -> Result<Manifest, ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
+    // A folder would otherwise fail as an I/O error (exit 5), but it is the user's input.
+    if path.is_dir() {
+        return Err(ManifestError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|source| ManifestError::Io {
         path: path.to_path_buf(),
         source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..valid]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        ManifestError::Invalid {
+            file: shown.to_owned(),
+            line,
+            message: format!("invalid UTF-8 at byte {valid}; TOML files must be UTF-8 text"),
+        }
     })?;
     parse(&text, shown)
 }

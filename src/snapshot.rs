@@ -238,7 +238,9 @@ pub fn commit(
     // Which paths, and which items, this snapshot covers.
     let (roots, manifest_items) = if request.paths.is_empty() {
         let path = repo.manifest_path();
-        if !path.is_file() {
+        // Only a missing file means "no manifest"; a folder or unreadable file is reported by
+        // `manifest::load` as what it is.
+        if path.symlink_metadata().is_err() {
             return Err(SnapshotError::NoManifest {
                 work_tree: work_tree.to_path_buf(),
             });

@@ -72,3 +72,27 @@ fn invalid_manifest_names_key_and_line() {
         "{err}"
     );
 }
+
+#[test]
+fn manifest_not_utf8_or_folder_is_input_error() {
+    let repo = Repo::new();
+    repo.write("evidence.toml", b"[[item]]\nname = \"a\xff\"\n");
+    let out = repo.ev().args(["commit", "-m", "m"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("evidence.toml:2: invalid UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("Hint: "), "{}", stderr(&out));
+
+    std::fs::remove_file(repo.path().join("evidence.toml")).unwrap();
+    std::fs::create_dir(repo.path().join("evidence.toml")).unwrap();
+    let out = repo.ev().args(["commit", "-m", "m"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not a regular file"),
+        "{}",
+        stderr(&out)
+    );
+}
