@@ -563,8 +563,11 @@ fn select(
             Some(p) => p.to_fs_path(work_tree),
             None => work_tree.to_path_buf(),
         };
+        // walkdir follows a root that is a symlink unless told not to; a symlink named on the
+        // command line must be stored as a link like any other, even when it dangles.
         let walker = walkdir::WalkDir::new(&start)
             .follow_links(false)
+            .follow_root_links(false)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| e.path() != ev_dir && !is_top_level_ev(work_tree, e.path()));

@@ -376,3 +376,26 @@ fn work_tree_option_sets_the_workspace() {
     );
     assert!(err.contains("nonexistent-ev-work-tree"), "{err}");
 }
+
+#[test]
+fn commit_path_symlink_is_not_followed() {
+    let repo = Repo::new();
+    repo.write("real/inner.txt", "inside");
+    std::os::unix::fs::symlink("real", repo.path().join("link")).unwrap();
+    std::os::unix::fs::symlink("missing", repo.path().join("dangling")).unwrap();
+    repo.commit("links", T0, &["link", "dangling"]);
+
+    let listing = stdout(&repo.ev().args(["ls", "HEAD", "-r"]).output().unwrap());
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 2, "{listing}");
+    assert!(
+        lines[0].starts_with("symlink") && lines[0].ends_with("dangling"),
+        "{listing}"
+    );
+    assert!(
+        lines[1].starts_with("symlink") && lines[1].ends_with("link"),
+        "{listing}"
+    );
+    let target = stdout(&repo.ev().args(["cat", "HEAD:link"]).output().unwrap());
+    assert_eq!(target, "real");
+}
