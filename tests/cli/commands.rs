@@ -242,6 +242,28 @@ fn checkout_writes_and_protects_files() {
 }
 
 #[test]
+fn checkout_folder_in_way_or_file_as_dir() {
+    let repo = Repo::new();
+    repo.write("d/a.txt", "one");
+    repo.commit("m1", T0, &["d"]);
+
+    std::fs::create_dir_all(repo.path().join("out/d/a.txt")).unwrap();
+    let err = fails_with(
+        repo.ev()
+            .args(["checkout", "HEAD", "--to", "out", "--force"]),
+        2,
+    );
+    assert!(err.contains("a folder is in the way"), "{err}");
+    assert!(!err.contains("pass --force"), "{err}");
+
+    repo.write("file", "x");
+    let err = fails_with(repo.ev().args(["checkout", "HEAD", "--to", "file"]), 2);
+    assert!(err.contains("--to"), "{err}");
+    assert!(err.contains("is not a folder"), "{err}");
+    assert!(err.contains("Hint: "), "{err}");
+}
+
+#[test]
 fn verify_reports_missing_object() {
     let repo = Repo::new();
     repo.write("d/a.txt", "content that is verified");
