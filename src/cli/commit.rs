@@ -120,6 +120,13 @@ fn parse_labels(labels: &[String]) -> Result<BTreeMap<String, String>, CliError>
                 "write labels as --label KEY=VALUE, e.g. --label model=v3",
             ));
         };
+        // Checked here as well as in the library so that the message shows the whole argument.
+        if key.is_empty() {
+            return Err(CliError::user(
+                format!("invalid label {label:?}: the key before '=' is empty"),
+                "write labels as --label KEY=VALUE, e.g. --label model=v3",
+            ));
+        }
         if out.insert(key.to_owned(), value.to_owned()).is_some() {
             return Err(CliError::user(
                 format!("label {key:?} is given twice"),

@@ -421,3 +421,16 @@ fn commit_path_symlink_is_not_followed() {
     let target = stdout(&repo.ev().args(["cat", "HEAD:link"]).output().unwrap());
     assert_eq!(target, "real");
 }
+
+#[test]
+fn label_with_empty_key_names_argument() {
+    let repo = Repo::new();
+    repo.write("a.txt", "a");
+    let err = fails_with(
+        repo.ev()
+            .args(["commit", "-m", "m", "--label", "=v3", "a.txt"]),
+        2,
+    );
+    assert!(err.contains("invalid label \"=v3\""), "{err}");
+    assert!(err.contains("Hint: "), "{err}");
+}
