@@ -434,3 +434,12 @@ fn label_with_empty_key_names_argument() {
     assert!(err.contains("invalid label \"=v3\""), "{err}");
     assert!(err.contains("Hint: "), "{err}");
 }
+
+#[test]
+fn init_on_file_is_usage_error() {
+    let repo = Repo::empty();
+    repo.write("plain", "x");
+    let err = fails_with(repo.ev().args(["init", "plain"]), 2);
+    assert!(err.contains("it is not a folder"), "{err}");
+    assert!(err.contains("Hint: "), "{err}");
+}
