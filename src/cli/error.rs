@@ -490,6 +490,10 @@ impl Classify for CheckoutError {
             CheckoutError::SymlinkInDest { .. } | CheckoutError::NotAFolder { .. } => {
                 Some("check out into an empty folder, or remove the entry".to_owned())
             }
+            CheckoutError::UnsafeSymlink { path, .. } => Some(format!(
+                "read the link target with `ev cat REV:{path}`, and check out the other paths \
+                 by naming them: `ev checkout REV PATH... --to DIR`"
+            )),
             _ => None,
         }
     }

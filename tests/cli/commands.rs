@@ -443,3 +443,22 @@ fn init_on_file_is_usage_error() {
     assert!(err.contains("it is not a folder"), "{err}");
     assert!(err.contains("Hint: "), "{err}");
 }
+
+#[test]
+fn checkout_unsafe_symlink_has_hint() {
+    let repo = Repo::new();
+    repo.write("f", "1");
+    std::os::unix::fs::symlink("../../x", repo.path().join("up")).unwrap();
+    repo.commit("m", T0, &["up", "f"]);
+
+    let err = fails_with(repo.ev().args(["checkout", "HEAD", "--to", "out"]), 2);
+    assert!(err.contains("symlink up points to \"../../x\""), "{err}");
+    assert!(
+        err.contains("Hint: read the link target with `ev cat REV:up`"),
+        "{err}"
+    );
+    repo.ev()
+        .args(["checkout", "HEAD", "f", "--to", "out"])
+        .assert()
+        .success();
+}
