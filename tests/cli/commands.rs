@@ -462,3 +462,28 @@ fn checkout_unsafe_symlink_has_hint() {
         .assert()
         .success();
 }
+
+#[test]
+fn log_shows_history_up_to_missing_commit() {
+    let repo = Repo::new();
+    repo.write("a.txt", "1");
+    let first = repo.commit("m1", T0, &["a.txt"]);
+    repo.write("a.txt", "2");
+    let second = repo.commit("m2", "2026-01-15T11:00:00Z", &["a.txt"]);
+    let path = repo
+        .ev_dir()
+        .join("objects")
+        .join(&first[..2])
+        .join(&first[2..]);
+    std::fs::remove_file(&path).unwrap();
+
+    let out = repo.ev().arg("log").output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&second), "{}", stdout(&out));
+    assert!(stderr(&out).contains(&first), "{}", stderr(&out));
+
+    repo.ev().args(["log", "-n", "1"]).assert().success();
+    let out = repo.ev().args(["log", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+}
