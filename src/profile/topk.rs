@@ -9,9 +9,8 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::Xxh3Builder;
 
-use super::hll::HASH_SEED;
+use super::hll::{Prehashed, hash_bytes};
 
 /// One reported value and its count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,9 +33,12 @@ pub struct TopValues {
     pub max_error: u64,
 }
 
+/// Counts keyed by the value's 64-bit XXH3 hash, which the distinct counter computes anyway; the
+/// text is built only for new keys. Two values with equal hashes (probability about n²/2⁶⁵)
+/// would share a count.
 #[derive(Debug, Clone)]
 pub struct TopValuesTracker {
-    counts: HashMap<Box<str>, u64, Xxh3Builder>,
+    counts: HashMap<u64, (Box<str>, u64), Prehashed>,
     limit: usize,
     decremented: u64,
     total: u64,
@@ -45,25 +47,26 @@ pub struct TopValuesTracker {
 impl TopValuesTracker {
     pub fn new(limit: usize) -> Self {
         TopValuesTracker {
-            counts: HashMap::with_hasher(Xxh3Builder::new().with_seed(HASH_SEED)),
+            counts: HashMap::default(),
             limit: limit.max(1),
             decremented: 0,
             total: 0,
         }
     }
 
-    #[inline]
     pub fn insert(&mut self, value: &str) {
-        self.insert_n(value, 1);
+        self.insert_hashed(hash_bytes(value.as_bytes()), 1, || value.into());
     }
 
-    pub fn insert_n(&mut self, value: &str, n: u64) {
+    /// Adds `n` occurrences of the value with hash `hash`; `text` renders it when it is new.
+    #[inline]
+    pub fn insert_hashed(&mut self, hash: u64, n: u64, text: impl FnOnce() -> Box<str>) {
         self.total += n;
-        if let Some(count) = self.counts.get_mut(value) {
+        if let Some((_, count)) = self.counts.get_mut(&hash) {
             *count += n;
             return;
         }
-        self.counts.insert(value.into(), n);
+        self.counts.insert(hash, (text(), n));
         if self.counts.len() > self.limit {
             self.shrink();
         }
@@ -71,12 +74,12 @@ impl TopValuesTracker {
 
     /// Subtracts the median count from all keys and drops those at zero or below.
     fn shrink(&mut self) {
-        let mut counts: Vec<u64> = self.counts.values().copied().collect();
+        let mut counts: Vec<u64> = self.counts.values().map(|(_, count)| *count).collect();
         let middle = counts.len() / 2;
         let (_, median, _) = counts.select_nth_unstable(middle);
         let cut = (*median).max(1);
         self.decremented += cut;
-        self.counts.retain(|_, count| {
+        self.counts.retain(|_, (_, count)| {
             if *count > cut {
                 *count -= cut;
                 true
@@ -87,23 +90,23 @@ impl TopValuesTracker {
     }
 
     pub fn merge(&mut self, other: &TopValuesTracker) {
-        for (value, &count) in &other.counts {
-            self.insert_n(value, count);
+        for (&hash, (value, count)) in &other.counts {
+            self.insert_hashed(hash, *count, || value.clone());
         }
         // Keys that `other` already dropped carry its error bound into the result.
         self.decremented += other.decremented;
         // `insert_n` added the other side's kept counts; its dropped mass belongs to `total` too.
-        let kept: u64 = other.counts.values().sum();
+        let kept: u64 = other.counts.values().map(|(_, count)| *count).sum();
         self.total += other.total - kept;
     }
 
     pub fn finish(&self, top: usize) -> TopValues {
         let mut values: Vec<ValueCount> = self
             .counts
-            .iter()
-            .map(|(value, &count)| ValueCount {
+            .values()
+            .map(|(value, count)| ValueCount {
                 value: value.to_string(),
-                count,
+                count: *count,
             })
             .collect();
         values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
