@@ -72,7 +72,7 @@ pub enum Score {
 
 /// Scores of items between commits at positions of a linear history.
 pub trait ScoreOracle {
-    /// The score of item `item` at position `target` against position `base`.
+    /// Computes the score of item `item` at position `target` against position `base`.
     fn score(&mut self, item: usize, base: usize, target: usize) -> Score;
 }
 
@@ -94,7 +94,7 @@ pub struct AutoOptions {
     pub reference_window: usize,
     /// Commits on each side of a found boundary that are re-checked.
     pub verify_radius: usize,
-    /// Evaluate every commit in the range instead of binary search (slower, sees every flip).
+    /// Evaluate every commit in the range instead of binary search (slower, but every flip is observed).
     pub exhaustive: bool,
 }
 
@@ -126,7 +126,7 @@ pub enum NoiseFloor {
 }
 
 impl NoiseFloor {
-    /// The threshold value.
+    /// Returns the threshold value.
     pub fn floor(&self) -> f64 {
         match self {
             NoiseFloor::Calibrated { floor, .. } | NoiseFloor::Conventional { floor, .. } => *floor,
@@ -145,7 +145,7 @@ pub struct Observation {
     pub departed: bool,
 }
 
-/// What the search found for one item.
+/// The search result for one item.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum ItemStatus {
@@ -348,8 +348,8 @@ impl ItemSearch<'_> {
         probe
     }
 
-    /// The comparable probe nearest to `mid` inside the open interval (lo, hi), searching
-    /// outwards; uncomparable positions met on the way are cached as such.
+    /// Finds the comparable probe nearest to `mid` inside the open interval (lo, hi), searching
+    /// outwards. Uncomparable positions met on the way are cached as such.
     fn nearest_comparable(&mut self, lo: usize, hi: usize, mid: usize) -> Option<Observation> {
         let width = hi - lo;
         for offset in 0..width {
@@ -583,7 +583,7 @@ mod tests {
             ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
         }
 
-        /// A standard normal draw (Box–Muller).
+        /// Draws a standard normal value (Box–Muller).
         fn normal(&mut self) -> f64 {
             let (u1, u2) = (self.uniform(), self.uniform());
             (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
@@ -607,7 +607,7 @@ mod tests {
     }
 
     /// A synthetic history of sample means. Each (item, commit) has a sample mean drawn around
-    /// the item's true mean with standard error 1/√n; the score between two commits is the
+    /// the item's true mean with standard error 1/√n, and the score between two commits is the
     /// absolute standardized mean difference. The true mean of slice UA shifts by 0.5 standard
     /// deviations from `change_at` on; UA is 4% of rows, so the overall mean shifts by 0.02,
     /// below the overall column's noise floor.
@@ -799,7 +799,7 @@ mod tests {
     #[test]
     fn uncomparable_commits_are_skipped() {
         // Commits 50..=53 have no evidence for the item; the change is at 52, so the honest
-        // answer is "first departed commit 54, or any of 50..=53".
+        // result is "first departed commit 54, or any of 50..=53".
         let items = vec![item("x", None)];
         let mut oracle = |_: usize, _: usize, target: usize| {
             if (50..=53).contains(&target) {

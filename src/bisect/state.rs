@@ -6,8 +6,8 @@
 //!
 //! Candidates are the commits reachable from the bad commit that are not reachable from any good
 //! commit (both inclusive), as in git. The commit to test is the candidate whose set of candidate
-//! ancestors is closest to half of all candidates (git's "best bisection" rule for DAGs), so a
-//! persistent change is found in at most ⌈log2 n⌉ steps for n candidates, plus one step per
+//! ancestors is closest to half of all candidates, which is git's "best bisection" rule for DAGs.
+//! So a persistent change is found in at most ⌈log2 n⌉ steps for n candidates, plus one step per
 //! skipped commit. With `first_parent`, candidates are restricted to the first-parent chain of the
 //! bad commit, so a merge is blamed as a whole instead of the walk entering the merged branch.
 
@@ -30,7 +30,7 @@ pub struct Dag<Id: CommitId> {
 }
 
 impl<Id: CommitId> Dag<Id> {
-    /// An empty graph.
+    /// Creates an empty graph.
     pub fn new() -> Self {
         Dag {
             parents: HashMap::new(),
@@ -42,7 +42,7 @@ impl<Id: CommitId> Dag<Id> {
         self.parents.insert(id, parents);
     }
 
-    /// Whether `id` was inserted, or is a parent of an inserted commit.
+    /// Returns whether `id` was inserted or is a parent of an inserted commit.
     pub fn contains(&self, id: &Id) -> bool {
         self.parents.contains_key(id) || self.parents.values().any(|ps| ps.contains(id))
     }
@@ -52,7 +52,7 @@ impl<Id: CommitId> Dag<Id> {
         self.parents.len()
     }
 
-    /// Whether no commit was inserted.
+    /// Returns whether no commit was inserted.
     pub fn is_empty(&self) -> bool {
         self.parents.is_empty()
     }
@@ -62,7 +62,7 @@ impl<Id: CommitId> Dag<Id> {
         self.parents.get(id).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// Every commit reachable from `starts` through parent links, `starts` included.
+    /// Collects every commit reachable from `starts` through parent links, `starts` included.
     pub fn ancestors<'a>(&self, starts: impl IntoIterator<Item = &'a Id>) -> HashSet<Id>
     where
         Id: 'a,
@@ -82,13 +82,13 @@ impl<Id: CommitId> Dag<Id> {
         seen
     }
 
-    /// Whether `ancestor` is reachable from `descendant` (a commit is its own ancestor).
+    /// Returns whether `ancestor` is reachable from `descendant` (a commit is its own ancestor).
     pub fn is_ancestor(&self, ancestor: &Id, descendant: &Id) -> bool {
         self.ancestors([descendant]).contains(ancestor)
     }
 
-    /// The best common ancestors of `a` and `b`: common ancestors that are not an ancestor of
-    /// another common ancestor (git's merge bases). Sorted by id.
+    /// Computes the merge bases of `a` and `b`, sorted by id. These are the common ancestors
+    /// that are not an ancestor of another common ancestor, as in git.
     pub fn merge_bases(&self, a: &Id, b: &Id) -> Vec<Id> {
         let from_a = self.ancestors([a]);
         let from_b = self.ancestors([b]);
