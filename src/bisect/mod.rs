@@ -3,6 +3,12 @@
 //! - [`state`]: the pure state machine over a commit graph (good, bad, skip, next step).
 //! - [`auto`]: the pure core of automatic bisection, which finds for every evidence item the
 //!   first commit that departs from the good commit beyond its calibrated noise floor.
+//! - [`run`]: the exit-code contract of `bisect run` and the voting of repeated runs.
+//! - [`log`]: the replayable bisect log.
+//! - [`predicate`]: built-in predicates over stored evidence.
 
 pub mod auto;
+pub mod log;
+pub mod predicate;
+pub mod run;
 pub mod state;
