@@ -6,9 +6,11 @@
 //! - [`run`]: the exit-code contract of `bisect run` and the voting of repeated runs.
 //! - [`log`]: the replayable bisect log.
 //! - [`predicate`]: built-in predicates over stored evidence.
+//! - [`session`]: the bisection persisted in `.ev/bisect/`.
 
 pub mod auto;
 pub mod log;
 pub mod predicate;
 pub mod run;
+pub mod session;
 pub mod state;
