@@ -14,6 +14,9 @@
 #![forbid(unsafe_code)]
 
 pub mod bisect;
+pub mod chunker;
 pub mod id;
 pub mod object;
+pub mod progress;
 pub mod repo_path;
+pub mod store;
