@@ -9,6 +9,8 @@
 //! - [`session`]: the bisection persisted in `.ev/bisect/`.
 
 pub mod auto;
+pub mod exec;
+pub mod history;
 pub mod log;
 pub mod predicate;
 pub mod run;

@@ -160,7 +160,9 @@ impl Session {
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, fsync and rename.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SessionError> {
-    let dir = path.parent().expect("session files live inside the session folder");
+    let dir = path
+        .parent()
+        .expect("session files live inside the session folder");
     let io = |source| SessionError::Io {
         path: path.to_owned(),
         source,
@@ -229,7 +231,11 @@ mod tests {
             Session::load(dir.path()),
             Err(SessionError::Damaged { .. })
         ));
-        fs::write(dir.path().join(STATE_FILE), br#"{"schema":"ev.bisect-state/9"}"#).unwrap();
+        fs::write(
+            dir.path().join(STATE_FILE),
+            br#"{"schema":"ev.bisect-state/9"}"#,
+        )
+        .unwrap();
         assert!(matches!(
             Session::load(dir.path()),
             Err(SessionError::UnsupportedSchema { .. })

@@ -1,0 +1,110 @@
+//! Loading the commit graph and first-parent paths from the object store.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::id::ObjectId;
+use crate::object::Commit;
+use crate::store::{Store, StoreError};
+
+use super::state::Dag;
+
+/// A reason the history cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("failed to read commit {id}")]
+    Read {
+        id: ObjectId,
+        #[source]
+        source: StoreError,
+    },
+    #[error("{good} is not on the first-parent chain of {bad}")]
+    NotOnFirstParentChain { good: ObjectId, bad: ObjectId },
+}
+
+/// Reads commits once and keeps them, so the graph walk and later summaries share reads.
+#[derive(Debug)]
+pub struct CommitCache<'a> {
+    store: &'a Store,
+    commits: HashMap<ObjectId, Commit>,
+}
+
+impl<'a> CommitCache<'a> {
+    /// An empty cache over `store`.
+    pub fn new(store: &'a Store) -> Self {
+        CommitCache {
+            store,
+            commits: HashMap::new(),
+        }
+    }
+
+    /// The commit `id`, read from the store on first use.
+    pub fn get(&mut self, id: &ObjectId) -> Result<&Commit, HistoryError> {
+        if !self.commits.contains_key(id) {
+            let commit = self
+                .store
+                .read_commit(id)
+                .map_err(|source| HistoryError::Read { id: *id, source })?;
+            self.commits.insert(*id, commit);
+        }
+        Ok(self.commits.get(id).expect("inserted just above"))
+    }
+
+    /// The first line of the commit's message, or an empty string when it cannot be read.
+    pub fn summary(&mut self, id: &ObjectId) -> String {
+        self.get(id)
+            .map(|c| c.message.lines().next().unwrap_or("").to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Loads every commit reachable from `starts` into a graph.
+    pub fn load_dag(&mut self, starts: &[ObjectId]) -> Result<Dag<ObjectId>, HistoryError> {
+        let mut dag = Dag::new();
+        let mut seen: HashSet<ObjectId> = HashSet::new();
+        let mut stack: Vec<ObjectId> = starts.to_vec();
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            let parents = self.get(&id)?.parents.clone();
+            stack.extend(parents.iter().filter(|p| !seen.contains(p)).copied());
+            dag.insert(id, parents);
+        }
+        Ok(dag)
+    }
+
+    /// The first-parent path from `good` to `bad`, oldest first, preceded by up to `before`
+    /// first-parent ancestors of `good`. Returns the path and the position of `good` in it.
+    pub fn first_parent_path(
+        &mut self,
+        good: &ObjectId,
+        bad: &ObjectId,
+        before: usize,
+    ) -> Result<(Vec<ObjectId>, usize), HistoryError> {
+        let mut path = Vec::new();
+        let mut current = Some(*bad);
+        let mut found = false;
+        while let Some(id) = current {
+            path.push(id);
+            if id == *good {
+                found = true;
+                break;
+            }
+            current = self.get(&id)?.parents.first().copied();
+        }
+        if !found {
+            return Err(HistoryError::NotOnFirstParentChain {
+                good: *good,
+                bad: *bad,
+            });
+        }
+        let mut current = self.get(good)?.parents.first().copied();
+        let mut reference = 0;
+        while let (Some(id), true) = (current, reference < before) {
+            path.push(id);
+            reference += 1;
+            current = self.get(&id)?.parents.first().copied();
+        }
+        path.reverse();
+        Ok((path, reference))
+    }
+}
