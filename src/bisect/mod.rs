@@ -16,3 +16,4 @@ pub mod predicate;
 pub mod run;
 pub mod session;
 pub mod state;
+pub mod suspects;
