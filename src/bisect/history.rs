@@ -15,7 +15,7 @@ pub enum HistoryError {
     Read {
         id: ObjectId,
         #[source]
-        source: StoreError,
+        source: Box<StoreError>,
     },
     #[error("{good} is not on the first-parent chain of {bad}")]
     NotOnFirstParentChain { good: ObjectId, bad: ObjectId },
@@ -43,7 +43,10 @@ impl<'a> CommitCache<'a> {
             let commit = self
                 .store
                 .read_commit(id)
-                .map_err(|source| HistoryError::Read { id: *id, source })?;
+                .map_err(|source| HistoryError::Read {
+                    id: *id,
+                    source: Box::new(source),
+                })?;
             self.commits.insert(*id, commit);
         }
         Ok(self.commits.get(id).expect("inserted just above"))
