@@ -12,6 +12,7 @@ pub mod auto;
 pub mod exec;
 pub mod history;
 pub mod log;
+pub mod oracle;
 pub mod predicate;
 pub mod run;
 pub mod session;
