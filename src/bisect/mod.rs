@@ -9,6 +9,7 @@
 //! - [`session`]: the bisection persisted in `.ev/bisect/`.
 
 pub mod auto;
+pub mod driver;
 pub mod exec;
 pub mod history;
 pub mod log;
