@@ -14,9 +14,18 @@
 #![forbid(unsafe_code)]
 
 pub mod bisect;
+pub mod checkout;
 pub mod chunker;
+pub mod cli;
 pub mod id;
+pub mod manifest;
 pub mod object;
 pub mod progress;
+pub mod provenance;
+pub mod refs;
+pub mod repo;
 pub mod repo_path;
+pub mod revision;
+pub mod stat_cache;
 pub mod store;
+pub mod verify;

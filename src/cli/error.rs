@@ -1,0 +1,292 @@
+//! The one place where library errors become user-facing messages and exit codes.
+//!
+//! Every library error type implements [`Classify`] here, which sorts it into an [`ErrorClass`]
+//! and may name the next command in a hint. `?` in a command converts any classified error into a
+//! [`CliError`], which `cli::main` prints as `Error: ...`, optional `Caused by: ...` lines and
+//! `Hint: ...` on stderr before exiting with the class's code.
+
+use std::error::Error as StdError;
+use std::io;
+
+use crate::manifest::ManifestError;
+use crate::refs::RefError;
+use crate::repo::RepoError;
+use crate::revision::RevisionError;
+
+/// Exit code: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the command ran and found differences (diff-like commands).
+pub const EXIT_DIFFERENCES: u8 = 1;
+/// Exit code: invalid usage or input: unknown revision, bad option, invalid `evidence.toml`.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: the repository is damaged (missing or corrupt objects, damaged refs, `ev verify`
+/// findings).
+pub const EXIT_DAMAGED: u8 = 3;
+/// Exit code: a ref update lost a race after all retries, or a ref is locked.
+pub const EXIT_CONFLICT: u8 = 4;
+/// Exit code: an I/O or internal failure not caused by the input.
+pub const EXIT_INTERNAL: u8 = 5;
+/// Exit code: interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Kinds of failure, each with its exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The user asked for something invalid or absent; fixing the command fixes it.
+    User,
+    /// Repository content is damaged; `ev verify` tells more.
+    Damaged,
+    /// A concurrent writer won; re-running usually succeeds.
+    Conflict,
+    /// The environment failed (I/O, permissions, disk full) or ev has a bug.
+    Internal,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+impl ErrorClass {
+    /// The process exit code for this class.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            ErrorClass::User => EXIT_USAGE,
+            ErrorClass::Damaged => EXIT_DAMAGED,
+            ErrorClass::Conflict => EXIT_CONFLICT,
+            ErrorClass::Internal => EXIT_INTERNAL,
+            ErrorClass::Interrupted => EXIT_INTERRUPTED,
+        }
+    }
+}
+
+/// A library error that knows its class and, where useful, the next step for the user.
+pub trait Classify: StdError + Send + Sync + 'static {
+    /// Which exit code and framing this error gets.
+    fn class(&self) -> ErrorClass;
+    /// The next command or fix, printed as `Hint: ...`.
+    fn hint(&self) -> Option<String> {
+        None
+    }
+}
+
+/// An error ready to print: a one-line message, its causes and a hint.
+#[derive(Debug)]
+pub struct CliError {
+    pub class: ErrorClass,
+    pub message: String,
+    pub causes: Vec<String>,
+    pub hint: Option<String>,
+    /// Set for a closed stdout (`ev log | head`): exit without printing anything.
+    pub quiet: bool,
+}
+
+impl CliError {
+    /// A user error raised by the CLI itself.
+    pub fn user(message: impl Into<String>, hint: impl Into<String>) -> CliError {
+        CliError {
+            class: ErrorClass::User,
+            message: message.into(),
+            causes: Vec::new(),
+            hint: Some(hint.into()),
+            quiet: false,
+        }
+    }
+
+    /// An error of the given class raised by the CLI itself.
+    pub fn new(class: ErrorClass, message: impl Into<String>) -> CliError {
+        CliError {
+            class,
+            message: message.into(),
+            causes: Vec::new(),
+            hint: None,
+            quiet: false,
+        }
+    }
+
+    /// Ctrl-C stopped the command.
+    pub fn interrupted() -> CliError {
+        CliError::new(ErrorClass::Interrupted, "interrupted")
+    }
+
+    /// Replaces the hint.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> CliError {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        if self.quiet {
+            0
+        } else {
+            self.class.exit_code()
+        }
+    }
+}
+
+impl<E: Classify> From<E> for CliError {
+    fn from(error: E) -> CliError {
+        let message = error.to_string();
+        // thiserror messages often embed their source already; list only causes that add text.
+        let mut causes = Vec::new();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !message.contains(&text) && !causes.contains(&text) {
+                causes.push(text);
+            }
+            source = cause.source();
+        }
+        CliError {
+            class: error.class(),
+            hint: error.hint(),
+            message,
+            causes,
+            quiet: false,
+        }
+    }
+}
+
+/// Failures writing to stdout: a closed pipe ends the command quietly, anything else is internal.
+impl From<io::Error> for CliError {
+    fn from(error: io::Error) -> CliError {
+        let mut e = CliError::new(
+            ErrorClass::Internal,
+            format!("failed to write output: {error}"),
+        );
+        e.quiet = error.kind() == io::ErrorKind::BrokenPipe;
+        e
+    }
+}
+
+const HINT_LOG: &str = "run `ev log` to list commits, or `ev branch` and `ev tag` to list names";
+const HINT_VERIFY: &str = "run `ev verify` to check the whole repository";
+
+impl Classify for RepoError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            RepoError::NotFound { .. }
+            | RepoError::NotARepository { .. }
+            | RepoError::AlreadyExists { .. }
+            | RepoError::NewerFormat { .. }
+            | RepoError::BadWorkTree { .. } => ErrorClass::User,
+            RepoError::Config { .. } => ErrorClass::Damaged,
+            RepoError::Io { .. } => ErrorClass::Internal,
+            RepoError::Ref(e) => e.class(),
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            RepoError::NotFound { .. } | RepoError::NotARepository { .. } => {
+                "run `ev init` to create a repository here, or point to one with --repo PATH or \
+                 EV_DIR"
+                    .to_owned()
+            }
+            RepoError::AlreadyExists { .. } => {
+                "the repository is already set up; run `ev log` to see its history".to_owned()
+            }
+            RepoError::NewerFormat { .. } => {
+                "install a newer ev, for example `cargo install --path .` in a newer checkout"
+                    .to_owned()
+            }
+            RepoError::Config { path, .. } => {
+                format!("fix {} by hand or restore it from a backup", path.display())
+            }
+            RepoError::BadWorkTree { .. } => {
+                "pass an existing folder with --work-tree or EV_WORK_TREE".to_owned()
+            }
+            RepoError::Ref(e) => return e.hint(),
+            RepoError::Io { .. } => return None,
+        })
+    }
+}
+
+impl Classify for RefError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            RefError::InvalidName { .. }
+            | RefError::NotFound { .. }
+            | RefError::NameConflict { .. } => ErrorClass::User,
+            RefError::Damaged { .. } => ErrorClass::Damaged,
+            RefError::Conflict { .. } | RefError::Locked { .. } => ErrorClass::Conflict,
+            RefError::Io { .. } => ErrorClass::Internal,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            RefError::InvalidName { .. } => {
+                "ref names follow git's rules: no spaces, \"..\", ~ ^ : ? * [ \\, no component \
+                 starting with '.' or ending with \".lock\""
+                    .to_owned()
+            }
+            RefError::NotFound { .. } => "run `ev branch` or `ev tag` to list names".to_owned(),
+            RefError::NameConflict { existing, .. } => {
+                format!("choose another name or delete {existing} first")
+            }
+            RefError::Damaged { path, .. } => format!(
+                "restore {} from the reflog (`ev reflog`) or delete it",
+                path.display()
+            ),
+            RefError::Conflict { .. } => {
+                "another process updated the ref meanwhile; re-run the command".to_owned()
+            }
+            RefError::Locked { lock, .. } => format!(
+                "wait for the other ev process to finish; if none is running, remove {}",
+                lock.display()
+            ),
+            RefError::Io { .. } => return None,
+        })
+    }
+}
+
+impl Classify for RevisionError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            RevisionError::Ref(e) => e.class(),
+            RevisionError::Object { .. } => ErrorClass::Damaged,
+            _ => ErrorClass::User,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        Some(match self {
+            RevisionError::Unknown { .. } | RevisionError::NotACommit { .. } => HINT_LOG.to_owned(),
+            RevisionError::Ambiguous { .. } => "give more hex digits of the id".to_owned(),
+            RevisionError::Unborn { .. } => {
+                "run `ev commit -m MESSAGE` to make the first commit".to_owned()
+            }
+            RevisionError::NoParent { .. } => {
+                "run `ev log` to see how far the history goes back".to_owned()
+            }
+            RevisionError::BeforeReflog { name, .. }
+            | RevisionError::ReflogTooShort { name, .. }
+            | RevisionError::Deleted { name } => {
+                format!("run `ev reflog {name}` to see when the ref changed")
+            }
+            RevisionError::Syntax { .. } => {
+                "see docs/cli.md, section \"Revisions\", for the syntax".to_owned()
+            }
+            RevisionError::Ref(e) => return e.hint(),
+            RevisionError::Object { .. } => HINT_VERIFY.to_owned(),
+        })
+    }
+}
+
+impl Classify for ManifestError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ManifestError::Io { .. } => ErrorClass::Internal,
+            _ => ErrorClass::User,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            ManifestError::Io { .. } => None,
+            _ => Some(
+                "fix evidence.toml; the commented template from `ev init` lists every key"
+                    .to_owned(),
+            ),
+        }
+    }
+}
