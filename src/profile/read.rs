@@ -1,0 +1,494 @@
+//! Streaming table readers for Parquet, CSV and JSON lines, yielding Arrow record batches.
+//!
+//! Parquet decoding runs inside `catch_unwind`, so a reader panic on a hostile file becomes a
+//! typed error, and the decoded row count is checked against the footer. CSV input may start
+//! with a UTF-8 byte-order mark (skipped) and may contain quoted newlines; ragged rows are
+//! rejected. Column types of CSV and JSON lines are inferred over the whole first file, then
+//! pinned for every other file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::{Deserialize, Serialize};
+
+use super::column::flatten_fields;
+use super::types::parse_logical_type;
+
+/// Rows per decoded batch; bounds memory per column independently of the file size.
+pub const BATCH_SIZE: usize = 8192;
+
+/// Supported table formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TableFormat {
+    Parquet,
+    Csv,
+    #[serde(alias = "jsonl", alias = "ndjson")]
+    JsonLines,
+}
+
+impl TableFormat {
+    /// Guesses the format from a file extension.
+    pub fn from_path(path: &Path) -> Option<TableFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "parquet" | "pq" => Some(TableFormat::Parquet),
+            "csv" | "tsv" => Some(TableFormat::Csv),
+            "jsonl" | "ndjson" => Some(TableFormat::JsonLines),
+            _ => None,
+        }
+    }
+}
+
+/// How to read CSV files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CsvOptions {
+    /// Field delimiter, one ASCII character.
+    pub delimiter: char,
+    /// Pinned types by column name (see [`parse_logical_type`]); other columns are inferred.
+    pub types: BTreeMap<String, String>,
+}
+
+impl Default for CsvOptions {
+    fn default() -> Self {
+        CsvOptions {
+            delimiter: ',',
+            types: BTreeMap::new(),
+        }
+    }
+}
+
+/// Errors of reading a table; every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid Parquet file {path}: {source}")]
+    Parquet {
+        path: PathBuf,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+    #[error("invalid Parquet file {path}: the reader failed on corrupt data ({message})")]
+    ParquetPanic { path: PathBuf, message: String },
+    #[error("{path} is an encrypted Parquet file, which ev cannot read")]
+    Encrypted { path: PathBuf },
+    #[error("{path}: decoded {decoded} rows but the Parquet footer declares {footer}")]
+    RowCountMismatch {
+        path: PathBuf,
+        footer: u64,
+        decoded: u64,
+    },
+    #[error("invalid CSV file {path}: {message}")]
+    Csv { path: PathBuf, message: String },
+    #[error("{path}: CSV file has no header row")]
+    CsvEmpty { path: PathBuf },
+    #[error("{path}: pinned type `{type_name}` of column `{column}` is not a known type")]
+    UnknownType {
+        path: PathBuf,
+        column: String,
+        type_name: String,
+    },
+    #[error("{path}: pinned column `{column}` is not in the file")]
+    PinnedColumnMissing { path: PathBuf, column: String },
+    #[error("invalid JSON lines file {path}: {message}")]
+    Json { path: PathBuf, message: String },
+    #[error("{path}: duplicate column name `{column}`")]
+    DuplicateColumn { path: PathBuf, column: String },
+    #[error("{path}: schema differs from the first file {first}: {detail}")]
+    SchemaMismatch {
+        path: PathBuf,
+        first: PathBuf,
+        detail: String,
+    },
+    #[error("{path}: cannot tell the table format from the file name; set `format`")]
+    UnknownFormat { path: PathBuf },
+    #[error("{path}: column `{column}` not found")]
+    ColumnNotFound { path: PathBuf, column: String },
+    #[error("no input files")]
+    NoFiles,
+    #[error("interrupted")]
+    Interrupted,
+}
+
+/// One or more files of the same table.
+#[derive(Debug, Clone)]
+pub struct TableSource {
+    pub files: Vec<PathBuf>,
+    pub format: TableFormat,
+    pub csv: CsvOptions,
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic without message".to_string()
+    }
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReadError + '_ {
+    move |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Rejects files whose footer magic says "encrypted footer" before the reader sees them.
+fn check_parquet_magic(path: &Path) -> Result<(), ReadError> {
+    let mut file = File::open(path).map_err(io_error(path))?;
+    let len = file.metadata().map_err(io_error(path))?.len();
+    if len >= 8 {
+        file.seek(std::io::SeekFrom::End(-4))
+            .map_err(io_error(path))?;
+        let mut magic = [0u8; 4];
+        file.read_exact(&mut magic).map_err(io_error(path))?;
+        if &magic == b"PARE" {
+            return Err(ReadError::Encrypted {
+                path: path.to_path_buf(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn parquet_builder(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>, ReadError> {
+    check_parquet_magic(path)?;
+    let file = File::open(path).map_err(io_error(path))?;
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        ParquetRecordBatchReaderBuilder::try_new(file)
+    }));
+    match result {
+        Ok(Ok(builder)) => Ok(builder),
+        Ok(Err(source)) => Err(ReadError::Parquet {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Err(payload) => Err(ReadError::ParquetPanic {
+            path: path.to_path_buf(),
+            message: panic_message(payload),
+        }),
+    }
+}
+
+/// Opens a file for CSV reading with a leading UTF-8 byte-order mark skipped.
+fn open_csv(path: &Path) -> Result<BufReader<File>, ReadError> {
+    let file = File::open(path).map_err(io_error(path))?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let has_bom = reader
+        .fill_buf()
+        .map_err(io_error(path))?
+        .starts_with(b"\xEF\xBB\xBF");
+    if has_bom {
+        reader.consume(3);
+    }
+    Ok(reader)
+}
+
+fn csv_error(path: &Path, error: arrow::error::ArrowError) -> ReadError {
+    ReadError::Csv {
+        path: path.to_path_buf(),
+        message: error.to_string(),
+    }
+}
+
+fn csv_format(options: &CsvOptions) -> arrow::csv::reader::Format {
+    arrow::csv::reader::Format::default()
+        .with_header(true)
+        .with_delimiter(options.delimiter as u8)
+}
+
+fn check_duplicates(path: &Path, schema: &Schema) -> Result<(), ReadError> {
+    let mut seen = BTreeSet::new();
+    for field in flatten_fields(schema.fields()) {
+        if !seen.insert(field.name.clone()) {
+            return Err(ReadError::DuplicateColumn {
+                path: path.to_path_buf(),
+                column: field.name,
+            });
+        }
+    }
+    Ok(())
+}
+
+impl TableSource {
+    /// Builds a source; with `format` unset, it is taken from the first file's extension.
+    pub fn new(
+        files: Vec<PathBuf>,
+        format: Option<TableFormat>,
+        csv: CsvOptions,
+    ) -> Result<TableSource, ReadError> {
+        let first = files.first().ok_or(ReadError::NoFiles)?;
+        let format = match format {
+            Some(format) => format,
+            None => TableFormat::from_path(first).ok_or_else(|| ReadError::UnknownFormat {
+                path: first.clone(),
+            })?,
+        };
+        if !csv.delimiter.is_ascii() {
+            return Err(ReadError::Csv {
+                path: first.clone(),
+                message: format!("delimiter {:?} is not one ASCII character", csv.delimiter),
+            });
+        }
+        Ok(TableSource { files, format, csv })
+    }
+
+    /// Reads the table schema: the Parquet file's Arrow schema, or the types inferred from the
+    /// first CSV or JSON lines file with pinned CSV types applied.
+    pub fn schema(&self) -> Result<SchemaRef, ReadError> {
+        let path = &self.files[0];
+        let schema = match self.format {
+            TableFormat::Parquet => parquet_builder(path)?.schema().clone(),
+            TableFormat::Csv => self.csv_schema(path)?,
+            TableFormat::JsonLines => {
+                let file = File::open(path).map_err(io_error(path))?;
+                let (schema, _) = arrow::json::reader::infer_json_schema_from_seekable(
+                    BufReader::new(file),
+                    None,
+                )
+                .map_err(|e| ReadError::Json {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+                Arc::new(schema)
+            }
+        };
+        check_duplicates(path, &schema)?;
+        Ok(schema)
+    }
+
+    fn csv_schema(&self, path: &Path) -> Result<SchemaRef, ReadError> {
+        let reader = open_csv(path)?;
+        let (schema, _) = csv_format(&self.csv)
+            .infer_schema(reader, None)
+            .map_err(|e| csv_error(path, e))?;
+        if schema.fields().is_empty() {
+            return Err(ReadError::CsvEmpty {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        for (column, type_name) in &self.csv.types {
+            let data_type =
+                parse_logical_type(type_name).ok_or_else(|| ReadError::UnknownType {
+                    path: path.to_path_buf(),
+                    column: column.clone(),
+                    type_name: type_name.clone(),
+                })?;
+            let field = fields
+                .iter_mut()
+                .find(|f| f.name() == column)
+                .ok_or_else(|| ReadError::PinnedColumnMissing {
+                    path: path.to_path_buf(),
+                    column: column.clone(),
+                })?;
+            *field = Field::new(column, data_type, true);
+        }
+        Ok(Arc::new(Schema::new(fields)))
+    }
+
+    /// Streams every file's batches, in file order, to `visit`. `columns` limits the read to
+    /// those top-level columns (Parquet reads only their pages). Checks the interrupt flag
+    /// between batches and each Parquet file's decoded row count against its footer.
+    pub fn for_each_batch<E: From<ReadError>>(
+        &self,
+        schema: &SchemaRef,
+        columns: Option<&[String]>,
+        interrupt: &AtomicBool,
+        mut visit: impl FnMut(&Path, RecordBatch) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for path in &self.files {
+            match self.format {
+                TableFormat::Parquet => {
+                    self.read_parquet(path, schema, columns, interrupt, &mut visit)?
+                }
+                TableFormat::Csv | TableFormat::JsonLines => {
+                    self.read_text(path, schema, columns, interrupt, &mut visit)?
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn projection_indices(
+        path: &Path,
+        schema: &Schema,
+        columns: &[String],
+    ) -> Result<Vec<usize>, ReadError> {
+        columns
+            .iter()
+            .map(|name| {
+                schema
+                    .index_of(name)
+                    .map_err(|_| ReadError::ColumnNotFound {
+                        path: path.to_path_buf(),
+                        column: name.clone(),
+                    })
+            })
+            .collect()
+    }
+
+    fn read_parquet<E: From<ReadError>>(
+        &self,
+        path: &Path,
+        schema: &SchemaRef,
+        columns: Option<&[String]>,
+        interrupt: &AtomicBool,
+        visit: &mut impl FnMut(&Path, RecordBatch) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let builder = parquet_builder(path)?;
+        if builder.schema().fields() != schema.fields() {
+            return Err(ReadError::SchemaMismatch {
+                path: path.to_path_buf(),
+                first: self.files[0].clone(),
+                detail: "column names or types differ".into(),
+            }
+            .into());
+        }
+        let footer_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
+        let mut builder = builder.with_batch_size(BATCH_SIZE);
+        if let Some(columns) = columns {
+            let indices = Self::projection_indices(path, schema, columns)?;
+            let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+            builder = builder.with_projection(mask);
+        }
+        let mut reader = match catch_unwind(AssertUnwindSafe(|| builder.build())) {
+            Ok(Ok(reader)) => reader,
+            Ok(Err(source)) => {
+                return Err(ReadError::Parquet {
+                    path: path.to_path_buf(),
+                    source,
+                }
+                .into());
+            }
+            Err(payload) => {
+                return Err(ReadError::ParquetPanic {
+                    path: path.to_path_buf(),
+                    message: panic_message(payload),
+                }
+                .into());
+            }
+        };
+        let mut decoded = 0u64;
+        loop {
+            if interrupt.load(Ordering::Relaxed) {
+                return Err(ReadError::Interrupted.into());
+            }
+            let next = match catch_unwind(AssertUnwindSafe(|| reader.next())) {
+                Ok(next) => next,
+                Err(payload) => {
+                    return Err(ReadError::ParquetPanic {
+                        path: path.to_path_buf(),
+                        message: panic_message(payload),
+                    }
+                    .into());
+                }
+            };
+            match next {
+                None => break,
+                Some(Ok(batch)) => {
+                    decoded += batch.num_rows() as u64;
+                    visit(path, batch)?;
+                }
+                Some(Err(error)) => {
+                    return Err(ReadError::Parquet {
+                        path: path.to_path_buf(),
+                        source: parquet::errors::ParquetError::External(Box::new(error)),
+                    }
+                    .into());
+                }
+            }
+        }
+        if decoded != footer_rows {
+            return Err(ReadError::RowCountMismatch {
+                path: path.to_path_buf(),
+                footer: footer_rows,
+                decoded,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    fn read_text<E: From<ReadError>>(
+        &self,
+        path: &Path,
+        schema: &SchemaRef,
+        columns: Option<&[String]>,
+        interrupt: &AtomicBool,
+        visit: &mut impl FnMut(&Path, RecordBatch) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let projection = match columns {
+            Some(columns) => Some(Self::projection_indices(path, schema, columns)?),
+            None => None,
+        };
+        let batches: Box<dyn Iterator<Item = Result<RecordBatch, arrow::error::ArrowError>>> =
+            match self.format {
+                TableFormat::Csv => {
+                    let mut builder = arrow::csv::ReaderBuilder::new(schema.clone())
+                        .with_format(csv_format(&self.csv))
+                        .with_batch_size(BATCH_SIZE);
+                    if let Some(projection) = projection.clone() {
+                        builder = builder.with_projection(projection);
+                    }
+                    Box::new(
+                        builder
+                            .build(open_csv(path)?)
+                            .map_err(|e| csv_error(path, e))?,
+                    )
+                }
+                _ => {
+                    let file = File::open(path).map_err(io_error(path))?;
+                    Box::new(
+                        arrow::json::ReaderBuilder::new(schema.clone())
+                            .with_batch_size(BATCH_SIZE)
+                            .build(BufReader::new(file))
+                            .map_err(|e| ReadError::Json {
+                                path: path.to_path_buf(),
+                                message: e.to_string(),
+                            })?,
+                    )
+                }
+            };
+        for batch in batches {
+            if interrupt.load(Ordering::Relaxed) {
+                return Err(ReadError::Interrupted.into());
+            }
+            let batch = batch.map_err(|e| match self.format {
+                TableFormat::Csv => csv_error(path, e),
+                _ => ReadError::Json {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                },
+            })?;
+            let batch = match (&projection, self.format) {
+                (Some(projection), TableFormat::JsonLines) => {
+                    batch.project(projection).map_err(|e| ReadError::Json {
+                        path: path.to_path_buf(),
+                        message: e.to_string(),
+                    })?
+                }
+                _ => batch,
+            };
+            visit(path, batch)?;
+        }
+        Ok(())
+    }
+}
