@@ -10,6 +10,7 @@
 
 pub mod auto;
 pub mod driver;
+pub mod evidence_view;
 pub mod exec;
 pub mod history;
 pub mod log;
@@ -19,3 +20,4 @@ pub mod run;
 pub mod session;
 pub mod state;
 pub mod suspects;
+pub mod tree_lookup;
