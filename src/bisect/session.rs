@@ -113,7 +113,7 @@ impl Session {
     pub fn save(
         &self,
         dir: &Path,
-        summary: &dyn Fn(&ObjectId) -> String,
+        summary: &mut dyn FnMut(&ObjectId) -> String,
     ) -> Result<(), SessionError> {
         fs::create_dir_all(dir).map_err(|source| SessionError::Io {
             path: dir.to_owned(),
@@ -126,7 +126,7 @@ impl Session {
     }
 
     /// Renders the replayable log.
-    pub fn render_log(&self, summary: &dyn Fn(&ObjectId) -> String) -> String {
+    pub fn render_log(&self, summary: &mut dyn FnMut(&ObjectId) -> String) -> String {
         let mut text = render_start(&self.terms, self.first_parent);
         text.push('\n');
         for mark in &self.marks {
@@ -199,7 +199,7 @@ mod tests {
             commit: b,
         });
         session.current = Some(a);
-        session.save(&bisect_dir, &|_| "msg".into()).unwrap();
+        session.save(&bisect_dir, &mut |_| "msg".into()).unwrap();
         assert!(Session::exists(&bisect_dir));
         assert_eq!(Session::load(&bisect_dir).unwrap(), session);
 
