@@ -28,6 +28,8 @@ pub mod refs;
 pub mod repo;
 pub mod repo_path;
 pub mod revision;
+pub mod snapshot;
 pub mod stat_cache;
 pub mod store;
+pub mod tree_walk;
 pub mod verify;

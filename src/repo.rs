@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::chunker::ChunkParams;
 use crate::refs::{RefError, RefName, RefStore};
+use crate::store::DEFAULT_ZSTD_LEVEL;
 
 /// Name of the repository folder inside a workspace.
 pub const EV_DIR_NAME: &str = ".ev";
@@ -82,7 +84,7 @@ impl RepoError {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
     pub format: FormatSection,
-    pub chunking: ChunkingSection,
+    pub chunking: ChunkParams,
     pub compression: CompressionSection,
 }
 
@@ -92,16 +94,8 @@ pub struct FormatSection {
     pub version: u32,
 }
 
-/// `[chunking]`: content-defined chunking bounds in bytes. They are fixed at `ev init` because
-/// changing them changes how large files split and so which chunk objects a file produces.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChunkingSection {
-    pub min_size: u32,
-    pub avg_size: u32,
-    pub max_size: u32,
-}
-
-/// `[compression]`: the zstd level for new objects (1 fastest to 22 smallest).
+/// `[compression]`: the zstd level for new objects (1 fastest to 22 smallest). Unlike
+/// `[chunking]` it may be changed at any time: ids hash uncompressed bytes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompressionSection {
     pub level: i32,
@@ -109,18 +103,14 @@ pub struct CompressionSection {
 
 impl Default for Config {
     fn default() -> Self {
-        // 64 KiB average chunks, as the Hugging Face Hub's Xet storage uses for model and table
-        // files; min and max at a quarter and four times the average, the usual FastCDC bounds.
         Config {
             format: FormatSection {
                 version: FORMAT_VERSION,
             },
-            chunking: ChunkingSection {
-                min_size: 16 * 1024,
-                avg_size: 64 * 1024,
-                max_size: 256 * 1024,
+            chunking: ChunkParams::default(),
+            compression: CompressionSection {
+                level: DEFAULT_ZSTD_LEVEL,
             },
-            compression: CompressionSection { level: 3 },
         }
     }
 }
@@ -151,11 +141,14 @@ impl Config {
             });
         }
         let config: Config = toml::from_str(text).map_err(|e| bad(e.message().to_owned()))?;
-        let c = &config.chunking;
-        if !(c.min_size > 0 && c.min_size <= c.avg_size && c.avg_size <= c.max_size) {
+        config
+            .chunking
+            .validate()
+            .map_err(|e| bad(format!("[chunking]: {e}")))?;
+        let level = config.compression.level;
+        if !(1..=22).contains(&level) {
             return Err(bad(format!(
-                "[chunking] needs 0 < min_size <= avg_size <= max_size, found {} / {} / {}",
-                c.min_size, c.avg_size, c.max_size
+                "[compression] level {level} is outside zstd's range 1 to 22"
             )));
         }
         Ok(config)
@@ -315,6 +308,12 @@ impl Repository {
     /// The workspace root whose files snapshots capture.
     pub fn work_tree(&self) -> &Path {
         &self.work_tree
+    }
+
+    /// Opens the object store with the configured compression level.
+    pub fn store(&self) -> Result<crate::store::Store, crate::store::StoreError> {
+        Ok(crate::store::Store::open(&self.objects_dir())?
+            .with_zstd_level(self.config.compression.level))
     }
 
     /// The parsed `config.toml`.

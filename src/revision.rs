@@ -27,6 +27,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, 
 use crate::id::{self, ObjectId};
 use crate::object::Commit;
 use crate::refs::{RefError, RefName, RefStore};
+use crate::store::{Store, StoreError};
 
 /// A reason a revision cannot be parsed or resolved.
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +91,45 @@ pub trait CommitSource {
     fn read_commit(&self, id: &ObjectId) -> Result<Commit, RevisionError>;
     /// Ids of stored commits whose hex form starts with `prefix` (already validated).
     fn commits_with_prefix(&self, prefix: &str) -> Result<Vec<ObjectId>, RevisionError>;
+}
+
+impl CommitSource for Store {
+    fn read_commit(&self, id: &ObjectId) -> Result<Commit, RevisionError> {
+        Store::read_commit(self, id).map_err(|e| match e {
+            StoreError::WrongKind { id, .. } => RevisionError::NotACommit {
+                spec: id.to_hex(),
+                id,
+            },
+            other => RevisionError::Object {
+                id: *id,
+                source: Box::new(other),
+            },
+        })
+    }
+
+    fn commits_with_prefix(&self, prefix: &str) -> Result<Vec<ObjectId>, RevisionError> {
+        let candidates = match self.resolve_prefix(prefix) {
+            Ok(id) => vec![id],
+            Err(StoreError::Ambiguous { candidates, .. }) => candidates,
+            Err(StoreError::PrefixNotFound { .. }) | Err(StoreError::BadPrefix(_)) => Vec::new(),
+            Err(other) => {
+                return Err(RevisionError::Object {
+                    id: ObjectId::from_bytes([0; crate::id::ID_LEN]),
+                    source: Box::new(other),
+                });
+            }
+        };
+        // Only commits count: a prefix shared with a blob is not ambiguous for a revision.
+        // NOTE: the store lists at most 16 candidates of an ambiguous prefix, so with many
+        // non-commit objects under a short prefix a commit can be missed; more digits fix it.
+        Ok(candidates
+            .into_iter()
+            .filter(|id| {
+                self.open_payload(id)
+                    .is_ok_and(|reader| reader.kind() == crate::object::ObjectKind::Commit)
+            })
+            .collect())
+    }
 }
 
 /// Where a `@{...}` selector points in a reflog.

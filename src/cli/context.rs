@@ -11,9 +11,13 @@ use chrono::{DateTime, Utc};
 use super::GlobalArgs;
 use super::error::{CliError, ErrorClass};
 use super::output::Styler;
+use crate::id::ObjectId;
+use crate::progress::{NoProgress, Progress};
 use crate::provenance;
 use crate::refs::Signature;
 use crate::repo::{Locator, Repository};
+use crate::revision;
+use crate::store::Store;
 
 /// Per-invocation state passed to every `cmd_<name>`.
 #[derive(Debug)]
@@ -81,6 +85,43 @@ impl Context {
             cwd: self.cwd.clone(),
         };
         Ok(Repository::locate(&locator)?)
+    }
+
+    /// Opens the repository's object store.
+    pub fn store(&self, repo: &Repository) -> Result<Store, CliError> {
+        Ok(repo.store()?)
+    }
+
+    /// Resolves a revision (see `ev::revision`) to a commit id.
+    pub fn resolve_commit(
+        &self,
+        repo: &Repository,
+        store: &Store,
+        spec: &str,
+    ) -> Result<ObjectId, CliError> {
+        Ok(revision::resolve(spec, &repo.refs(), store, self.now()?)?)
+    }
+
+    /// A progress handle for long work: an indicatif bar in `unit` ("bytes" or "objects") when
+    /// stderr is a terminal and `--quiet` is off, otherwise one that draws nothing.
+    pub fn progress(&self, label: &str, unit: ProgressUnit) -> Box<dyn Progress> {
+        if !self.show_progress() {
+            return Box::new(NoProgress);
+        }
+        let template = match unit {
+            ProgressUnit::Bytes => {
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}"
+            }
+            ProgressUnit::Objects => "{msg} [{bar:30}] {pos}/{len} objects eta {eta}",
+        };
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(template)
+                .expect("the progress templates are valid")
+                .progress_chars("=> "),
+        );
+        bar.set_message(label.to_owned());
+        Box::new(Bar(bar))
     }
 
     /// The author of new commits and ref changes: `EV_AUTHOR`, else git's user.name and
@@ -158,4 +199,31 @@ impl Context {
 
 fn truncate_seconds(time: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(time.timestamp(), 0).expect("a valid time truncated stays valid")
+}
+
+/// What a progress bar counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgressUnit {
+    Bytes,
+    Objects,
+}
+
+/// An indicatif bar as a library [`Progress`]; cleared when dropped.
+#[derive(Debug)]
+struct Bar(indicatif::ProgressBar);
+
+impl Progress for Bar {
+    fn set_total(&self, total: u64) {
+        self.0.set_length(total);
+    }
+
+    fn add(&self, n: u64) {
+        self.0.inc(n);
+    }
+}
+
+impl Drop for Bar {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
 }

@@ -8,10 +8,15 @@
 use std::error::Error as StdError;
 use std::io;
 
+use crate::checkout::CheckoutError;
+use crate::chunker::ChunkError;
 use crate::manifest::ManifestError;
 use crate::refs::RefError;
 use crate::repo::RepoError;
 use crate::revision::RevisionError;
+use crate::snapshot::SnapshotError;
+use crate::store::StoreError;
+use crate::tree_walk::TreeWalkError;
 
 /// Exit code: success.
 pub const EXIT_OK: u8 = 0;
@@ -287,6 +292,130 @@ impl Classify for ManifestError {
                 "fix evidence.toml; the commented template from `ev init` lists every key"
                     .to_owned(),
             ),
+        }
+    }
+}
+
+impl Classify for SnapshotError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            SnapshotError::Manifest(e) => e.class(),
+            SnapshotError::Ref(e) => e.class(),
+            SnapshotError::Revision(e) => e.class(),
+            SnapshotError::Store(e) => e.class(),
+            SnapshotError::Chunk(e) => e.class(),
+            SnapshotError::RaceLost { .. } => ErrorClass::Conflict,
+            SnapshotError::Interrupted => ErrorClass::Interrupted,
+            SnapshotError::Io { .. } | SnapshotError::Typed { .. } => ErrorClass::Internal,
+            SnapshotError::NoManifest { .. }
+            | SnapshotError::NoItems
+            | SnapshotError::PathNotFound { .. }
+            | SnapshotError::OutsideWorkTree { .. }
+            | SnapshotError::InsideRepository { .. }
+            | SnapshotError::BadName { .. }
+            | SnapshotError::Unsupported { .. }
+            | SnapshotError::Vanished { .. }
+            | SnapshotError::Changed { .. }
+            | SnapshotError::BadLabel { .. } => ErrorClass::User,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            SnapshotError::Manifest(e) => e.hint(),
+            SnapshotError::Ref(e) => e.hint(),
+            SnapshotError::Revision(e) => e.hint(),
+            SnapshotError::Store(e) => e.hint(),
+            SnapshotError::Chunk(e) => e.hint(),
+            other => other.own_hint(),
+        }
+    }
+}
+
+impl Classify for StoreError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            StoreError::Io { .. } => ErrorClass::Internal,
+            StoreError::BadPrefix(_)
+            | StoreError::PrefixNotFound { .. }
+            | StoreError::Ambiguous { .. } => ErrorClass::User,
+            _ => ErrorClass::Damaged,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self.class() {
+            ErrorClass::Damaged => Some(HINT_VERIFY.to_owned()),
+            ErrorClass::User => Some(HINT_LOG.to_owned()),
+            _ => None,
+        }
+    }
+}
+
+impl Classify for ChunkError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            ChunkError::Store(e) => e.class(),
+            ChunkError::Interrupted => ErrorClass::Interrupted,
+            ChunkError::NotAFile { .. } | ChunkError::FileChanged { .. } => ErrorClass::User,
+            ChunkError::InvalidParams { .. } => ErrorClass::Damaged,
+            ChunkError::Io { .. } => ErrorClass::Internal,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            ChunkError::Store(e) => e.hint(),
+            ChunkError::FileChanged { .. } => {
+                Some("wait until the files stop changing, then run `ev commit` again".to_owned())
+            }
+            ChunkError::InvalidParams { .. } => {
+                Some("fix [chunking] in .ev/config.toml".to_owned())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Classify for CheckoutError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            CheckoutError::Store(e) => e.class(),
+            CheckoutError::Interrupted => ErrorClass::Interrupted,
+            CheckoutError::Io { .. } => ErrorClass::Internal,
+            CheckoutError::TooDeep { .. } => ErrorClass::Damaged,
+            _ => ErrorClass::User,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            CheckoutError::Store(e) => e.hint(),
+            CheckoutError::PathNotInTree { .. } => {
+                Some("run `ev ls REV -r` to list the paths of a commit".to_owned())
+            }
+            CheckoutError::SymlinkInDest { .. } | CheckoutError::NotAFolder { .. } => {
+                Some("check out into an empty folder, or remove the entry".to_owned())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Classify for TreeWalkError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            TreeWalkError::Store(e) => e.class(),
+            TreeWalkError::TooDeep { .. } => ErrorClass::Damaged,
+            _ => ErrorClass::User,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            TreeWalkError::Store(e) => e.hint(),
+            TreeWalkError::TooDeep { .. } => Some(HINT_VERIFY.to_owned()),
+            _ => Some("run `ev ls REV -r` to list the paths of a commit".to_owned()),
         }
     }
 }

@@ -16,8 +16,18 @@ pub mod error;
 pub mod output;
 
 mod bisect;
+mod branch;
+mod cat;
+mod checkout;
+mod commit;
 mod init;
+mod log;
+mod ls;
 mod reflog;
+mod rev_parse;
+mod show;
+mod tag;
+mod verify;
 
 pub use context::Context;
 pub use error::{CliError, ErrorClass};
@@ -94,8 +104,28 @@ pub enum Command {
     Bisect(bisect::BisectArgs),
     /// Create a repository (`.ev/`) and a commented evidence.toml
     Init(init::InitArgs),
+    /// Snapshot the declared evidence (or the given paths) as a new commit
+    Commit(commit::CommitArgs),
+    /// Show commit history
+    Log(log::LogArgs),
+    /// Show a commit: metadata, provenance, items and changed paths
+    Show(show::ShowArgs),
+    /// List the files of a snapshot
+    Ls(ls::LsArgs),
+    /// Print a file of a snapshot to stdout
+    Cat(cat::CatArgs),
+    /// Print the full id a revision names
+    RevParse(rev_parse::RevParseArgs),
+    /// List, create or delete branches
+    Branch(branch::BranchArgs),
+    /// List, create or delete tags
+    Tag(tag::TagArgs),
     /// Show how a ref changed over time
     Reflog(reflog::ReflogArgs),
+    /// Write a snapshot's files into a folder
+    Checkout(checkout::CheckoutArgs),
+    /// Check every object reachable from refs and reflogs
+    Verify(verify::VerifyArgs),
 }
 
 /// Runs one parsed command.
@@ -103,7 +133,17 @@ pub fn dispatch(ctx: &Context, command: &Command) -> CmdResult {
     match command {
         Command::Bisect(args) => bisect::cmd_bisect(ctx, args),
         Command::Init(args) => init::cmd_init(ctx, args),
+        Command::Commit(args) => commit::cmd_commit(ctx, args),
+        Command::Log(args) => log::cmd_log(ctx, args),
+        Command::Show(args) => show::cmd_show(ctx, args),
+        Command::Ls(args) => ls::cmd_ls(ctx, args),
+        Command::Cat(args) => cat::cmd_cat(ctx, args),
+        Command::RevParse(args) => rev_parse::cmd_rev_parse(ctx, args),
+        Command::Branch(args) => branch::cmd_branch(ctx, args),
+        Command::Tag(args) => tag::cmd_tag(ctx, args),
         Command::Reflog(args) => reflog::cmd_reflog(ctx, args),
+        Command::Checkout(args) => checkout::cmd_checkout(ctx, args),
+        Command::Verify(args) => verify::cmd_verify(ctx, args),
     }
 }
 

@@ -279,9 +279,35 @@ pub fn read_document(path: &Path, format: Option<DocumentFormat>) -> Result<Node
     match format {
         DocumentFormat::Json => serde_json::from_str(&text).map_err(|e| parse_error(e.to_string())),
         DocumentFormat::Yaml => {
-            serde_saphyr::from_str(&text).map_err(|e| parse_error(e.to_string()))
+            // The parser would otherwise reject `.nan` and `.inf` for untyped targets; with the
+            // check off it hands them over as the strings `.nan`, `.inf` and `-.inf`.
+            let options = serde_saphyr::options! { reject_non_finite_typeless_float: false };
+            let node: Node = serde_saphyr::from_str_with_options(&text, options)
+                .map_err(|e| parse_error(e.to_string()))?;
+            Ok(restore_yaml_non_finite(node))
         }
         DocumentFormat::Toml => toml::from_str(&text).map_err(|e| parse_error(e.to_string())),
+    }
+}
+
+/// Turns the YAML parser's non-finite markers back into floats. A quoted `".nan"` string reads
+/// as NaN too, because the parser hands both over identically.
+fn restore_yaml_non_finite(node: Node) -> Node {
+    match node {
+        Node::Text(text) => match text.as_str() {
+            ".nan" | ".NaN" | ".NAN" => Node::Float(f64::NAN),
+            ".inf" | "+.inf" | ".Inf" | ".INF" => Node::Float(f64::INFINITY),
+            "-.inf" | "-.Inf" | "-.INF" => Node::Float(f64::NEG_INFINITY),
+            _ => Node::Text(text),
+        },
+        Node::List(items) => Node::List(items.into_iter().map(restore_yaml_non_finite).collect()),
+        Node::Map(entries) => Node::Map(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k, restore_yaml_non_finite(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 

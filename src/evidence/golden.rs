@@ -249,9 +249,8 @@ fn run_command(
     let started = Instant::now();
     let mut timed_out = false;
     let status = loop {
-        match child.try_wait().map_err(spawn_error)? {
-            Some(status) => break status,
-            None => {}
+        if let Some(status) = child.try_wait().map_err(spawn_error)? {
+            break status;
         }
         let interrupted = ctx.interrupt.load(Ordering::Relaxed);
         let too_large = stdout

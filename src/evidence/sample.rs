@@ -14,7 +14,7 @@ use super::schema::{FieldRecord, fields_of};
 use super::{CaptureContext, Error, RECORD_FORMAT, display_path};
 use crate::profile::read::{CsvOptions, TableFormat, TableSource};
 use crate::profile::slice::{SliceCounter, SliceProfiles, SlicedProfiler};
-use crate::profile::{ProfileOptions, TableProfile, TableProfiler, kll};
+use crate::profile::{ProfileOptions, TableProfile, TableProfiler};
 
 /// What `redact` does to a column.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -436,6 +436,5 @@ pub fn profile_source(
             source,
         })
     })?;
-    let _ = kll::DEFAULT_K;
     Ok(profiler.finish())
 }

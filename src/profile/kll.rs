@@ -25,7 +25,7 @@ const COIN_SEED: u64 = 0x6576_5f6b_6c6c_0001;
 
 /// A mergeable quantile sketch of finite values. NaN and infinities must be counted elsewhere:
 /// `update` ignores them so they never reach the serialized form.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KllSketch {
     /// Accuracy parameter: capacity of the top level.
     pub k: u32,
@@ -39,6 +39,16 @@ pub struct KllSketch {
     retained: usize,
     #[serde(skip)]
     capacity: usize,
+}
+
+/// Equality of the stored state; the cached counters are derived from it.
+impl PartialEq for KllSketch {
+    fn eq(&self, other: &Self) -> bool {
+        self.k == other.k
+            && self.n == other.n
+            && self.levels == other.levels
+            && self.coin == other.coin
+    }
 }
 
 impl KllSketch {

@@ -283,3 +283,6 @@ pub fn profile_batches(
     }
     Ok(profiler.finish())
 }
+
+#[cfg(test)]
+mod tests;
