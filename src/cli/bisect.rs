@@ -22,9 +22,7 @@ use crate::bisect::session::{Mark, Session, SessionError};
 use crate::bisect::state::{Bisection, StateError, Step, Terms, Verdict};
 use crate::bisect::suspects::{SuspectsError, list_suspects};
 use crate::id::ObjectId;
-use crate::object::Commit;
 use crate::repo::Repository;
-use crate::revision::{self, CommitSource, RevisionError};
 use crate::store::Store;
 
 mod render;
@@ -183,12 +181,7 @@ pub struct AutoArgs {
 /// Runs `ev bisect`.
 pub fn cmd_bisect(ctx: &Context, args: &BisectArgs) -> CmdResult {
     let repo = ctx.repo()?;
-    let store = Store::open(&repo.objects_dir()).map_err(|e| {
-        CliError::new(
-            ErrorClass::Damaged,
-            format!("failed to open the object store: {e}"),
-        )
-    })?;
+    let store = ctx.store(&repo)?;
     let env = Env {
         ctx,
         repo: &repo,
@@ -218,35 +211,9 @@ struct Env<'a> {
     dir: PathBuf,
 }
 
-/// Commit reads for revision resolution.
-struct StoreCommits<'a>(&'a Store);
-
-impl CommitSource for StoreCommits<'_> {
-    fn read_commit(&self, id: &ObjectId) -> Result<Commit, RevisionError> {
-        self.0.read_commit(id).map_err(|e| RevisionError::Object {
-            id: *id,
-            source: Box::new(e),
-        })
-    }
-
-    fn commits_with_prefix(&self, prefix: &str) -> Result<Vec<ObjectId>, RevisionError> {
-        match self.0.resolve_prefix(prefix) {
-            Ok(id) => Ok(vec![id]),
-            Err(crate::store::StoreError::Ambiguous { candidates, .. }) => Ok(candidates),
-            Err(_) => Ok(Vec::new()),
-        }
-    }
-}
-
 impl Env<'_> {
     fn resolve(&self, spec: &str) -> Result<ObjectId, CliError> {
-        let now = self.ctx.now()?;
-        Ok(revision::resolve(
-            spec,
-            &self.repo.refs(),
-            &StoreCommits(self.store),
-            now,
-        )?)
+        self.ctx.resolve_commit(self.repo, self.store, spec)
     }
 
     fn save(&self, session: &Session) -> Result<(), CliError> {
