@@ -17,6 +17,7 @@ pub mod bisect;
 pub mod checkout;
 pub mod chunker;
 pub mod cli;
+pub mod diff;
 pub mod evidence;
 pub mod id;
 pub mod manifest;
