@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use chrono::{DateTime, Utc};
-use ev::evidence::{EvidenceRecord as TypedRecord, MetricsRecord};
+use std::sync::atomic::AtomicBool;
+
+use ev::evidence::{CaptureContext, EvidenceRecord as TypedRecord, Kind, MetricsRecord, capture};
 use ev::id::ObjectId;
 use ev::manifest::{EvidenceItem, EvidenceRecord as Manifest, ItemKind, RECORD_SCHEMA};
 use ev::object::{Commit, EntryType, GitProvenance, ObjectKind, Provenance, Tree, TreeEntry};
@@ -25,6 +27,8 @@ struct TestRepo {
 struct Snapshot<'a> {
     files: Vec<(&'a str, Vec<u8>)>,
     metrics: Option<BTreeMap<String, f64>>,
+    /// CSV text of a sample item `flights`, profiled with slices by `carrier`.
+    sample: Option<String>,
     code: Option<String>,
 }
 
@@ -79,21 +83,58 @@ impl TestRepo {
             .store
             .write_json(ObjectKind::Tree, &Tree { entries })
             .unwrap();
-        let evidence = snapshot.metrics.map(|values| {
+        let mut items = Vec::new();
+        if let Some(values) = snapshot.metrics {
             let record = TypedRecord::Metrics(MetricsRecord {
                 format: 1,
                 values,
                 ..MetricsRecord::default()
             });
-            let record_id = self.store.write_json(ObjectKind::Record, &record).unwrap();
+            items.push(EvidenceItem {
+                name: "eval".into(),
+                kind: ItemKind::Metrics,
+                paths: Vec::new(),
+                record: Some(self.store.write_json(ObjectKind::Record, &record).unwrap()),
+            });
+        }
+        if let Some(csv) = snapshot.sample {
+            let workspace = tempfile::tempdir().unwrap();
+            let file = workspace.path().join("flights.csv");
+            std::fs::write(&file, csv).unwrap();
+            let mut table = toml::Table::new();
+            table.insert(
+                "slice_by".into(),
+                toml::Value::Array(vec!["carrier".into()]),
+            );
+            let interrupt = AtomicBool::new(false);
+            let captured = capture(
+                Kind::Sample,
+                &table,
+                workspace.path(),
+                &[file],
+                &CaptureContext {
+                    interrupt: &interrupt,
+                    allow_failed: false,
+                    timeout: None,
+                    redact_key: None,
+                },
+            )
+            .unwrap();
+            items.push(EvidenceItem {
+                name: "flights".into(),
+                kind: ItemKind::Sample,
+                paths: Vec::new(),
+                record: Some(
+                    self.store
+                        .write_json(ObjectKind::Record, &captured.record)
+                        .unwrap(),
+                ),
+            });
+        }
+        let evidence = (!items.is_empty()).then(|| {
             let manifest = Manifest {
                 schema: RECORD_SCHEMA.to_owned(),
-                items: vec![EvidenceItem {
-                    name: "eval".into(),
-                    kind: ItemKind::Metrics,
-                    paths: Vec::new(),
-                    record: Some(record_id),
-                }],
+                items,
             };
             self.store
                 .write_json(ObjectKind::Record, &manifest)
@@ -682,4 +723,103 @@ fn reset_and_no_session_errors() {
         .code(2);
     repo.ev().args(["bisect", "reset"]).assert().success();
     assert!(!PathBuf::from(repo.path()).join(".ev/bisect").exists());
+}
+
+/// A flights sample: 2,000 rows, carriers UA (5%), AA (45%) and DL (50%), departure delay about
+/// N(10, 5) minutes from a seeded generator. From commit `shift_at` on, UA's delays are 8
+/// minutes longer, which moves the overall mean by only 0.4 minutes.
+fn flights_csv(commit: usize, shift_at: usize) -> String {
+    let mut state: u64 = 0x5EED_0000 + commit as u64;
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    let mut csv = String::from("carrier,dep_delay,distance\n");
+    for row in 0..2000 {
+        let carrier = match row % 20 {
+            0 => "UA",
+            1..=9 => "AA",
+            _ => "DL",
+        };
+        let (u1, u2) = (uniform(), uniform());
+        let normal = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
+        let shift = if carrier == "UA" && commit >= shift_at {
+            8.0
+        } else {
+            0.0
+        };
+        let delay = 10.0 + 5.0 * normal + shift;
+        let distance = 500 + (uniform() * 1500.0) as u32;
+        csv.push_str(&format!("{carrier},{delay:.2},{distance}\n"));
+    }
+    csv
+}
+
+fn flights_history(repo: &mut TestRepo, commits: usize, shift_at: usize) -> Vec<ObjectId> {
+    let mut ids: Vec<ObjectId> = Vec::new();
+    for i in 0..commits {
+        let parents: Vec<ObjectId> = ids.last().copied().into_iter().collect();
+        let snapshot = Snapshot {
+            sample: Some(flights_csv(i, shift_at)),
+            ..Snapshot::default()
+        };
+        ids.push(repo.commit(&format!("c{i}"), &parents, snapshot));
+    }
+    ids
+}
+
+#[test]
+fn auto_names_slice_of_confined_change() {
+    let mut repo = TestRepo::new();
+    let ids = flights_history(&mut repo, 45, 38);
+    let output = repo
+        .ev()
+        .args(["bisect", "auto", "--json", "c29", "c44"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = json(&output);
+    let first = &report["first_change"];
+    assert_eq!(first["commit"]["id"], ids[38].to_hex(), "{report:#}");
+    assert_eq!(first["item"], "flights");
+    assert_eq!(first["column"], "dep_delay");
+    assert_eq!(first["slice"], "carrier=UA");
+    assert_eq!(first["noise"]["method"], "calibrated");
+    assert!(first["n_base"].as_u64().unwrap() >= 90, "{first}");
+    // The overall column moves by 0.08 standard deviations: at the change it stays within its
+    // floors, so only the slice names the change.
+    let overall_at_change = report["timeline"].as_array().unwrap().iter().any(|f| {
+        f["column"] == "dep_delay" && f["slice"].is_null() && f["commit"]["id"] == ids[38].to_hex()
+    });
+    assert!(!overall_at_change, "{report:#}");
+    for also in report["also_at_first_change"].as_array().unwrap() {
+        assert_eq!(also["slice"], "carrier=UA", "{also}");
+    }
+}
+
+#[test]
+fn check_drift_in_slice() {
+    let mut repo = TestRepo::new();
+    let ids = flights_history(&mut repo, 16, 11);
+    repo.ev()
+        .args(["bisect", "start", "c15", "c0"])
+        .assert()
+        .success();
+    let output = repo
+        .ev()
+        .args(["bisect", "run", "--json", "--check"])
+        .arg("drift flights.dep_delay psi > 0.5 slice carrier=UA")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["first_bad"]["id"], ids[11].to_hex(), "{report:#}");
+    let steps = report["steps"].as_array().unwrap();
+    assert!(
+        steps
+            .iter()
+            .all(|s| s["evidence"]["evaluation"]["result"] == "decided")
+    );
 }

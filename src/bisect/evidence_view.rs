@@ -9,7 +9,10 @@ use super::auto::{ItemKey, Score};
 use super::oracle::CommitScorer;
 use super::predicate::{Evaluation, Predicate};
 use super::tree_lookup::lookup_path;
+use crate::diff::drift::{ColumnDrift, DriftOptions, DriftStatus, Metric};
+use crate::diff::sample::{compare_profiles, slice_drift};
 use crate::evidence::EvidenceRecord;
+use crate::evidence::sample::SampleRecord;
 use crate::id::ObjectId;
 use crate::manifest::{EvidenceItem, EvidenceRecord as Manifest};
 use crate::object::ObjectKind;
@@ -261,11 +264,32 @@ impl<'a> EvidenceView<'a> {
                     format!("golden {item} result changed (tolerances not applied)"),
                 )
             }
-            Predicate::Drift { item, column, .. } => {
-                // TODO: score drift with the diff module's column comparison on stored profiles.
-                unavailable(format!(
-                    "drift of {item}.{column} cannot be scored by this build"
-                ))
+            Predicate::Drift {
+                item,
+                column,
+                statistic,
+                comparison,
+                slice,
+            } => {
+                let (Some(EvidenceRecord::Sample(a)), Some(EvidenceRecord::Sample(b))) =
+                    (self.record(good, item)?, self.record(commit, item)?)
+                else {
+                    return unavailable(format!("no sample profile for item {item}"));
+                };
+                let Some(drift) = column_drift(&a, &b, column, slice.as_ref()) else {
+                    return unavailable(format!("column {column} is not profiled in both commits"));
+                };
+                match drift_score(&drift, statistic) {
+                    Ok(value) => decided(
+                        comparison.holds(value),
+                        Some(value),
+                        format!(
+                            "{statistic} {value:.4} (n {} vs {})",
+                            drift.base_rows, drift.candidate_rows
+                        ),
+                    ),
+                    Err(reason) => unavailable(reason),
+                }
             }
         }
     }
@@ -366,8 +390,102 @@ impl CommitScorer for EvidenceView<'_> {
                     scores.push((key(Some(metric.clone()), "abs-diff"), score));
                 }
             }
-            // TODO: per-column and per-slice drift scores of samples from the diff module.
+            if let (EvidenceRecord::Sample(before), EvidenceRecord::Sample(after)) = (&a, &b) {
+                let options = DriftOptions::default();
+                for drift in compare_profiles(&before.profile, &after.profile, &options) {
+                    push_drift_scores(&mut scores, &name, None, &drift);
+                }
+                for slices in &before.slices {
+                    for slice in
+                        slice_drift(before, after, &slices.column, &options).unwrap_or_default()
+                    {
+                        let value = slice.slice_value.clone().unwrap_or_else(|| "(null)".into());
+                        push_drift_scores(
+                            &mut scores,
+                            &name,
+                            Some((slice.slice_column.clone(), value)),
+                            &slice.drift,
+                        );
+                    }
+                }
+            }
         }
         scores
+    }
+}
+
+/// The drift of `column` between two samples, overall or within one slice.
+fn column_drift(
+    base: &SampleRecord,
+    candidate: &SampleRecord,
+    column: &str,
+    slice: Option<&(String, String)>,
+) -> Option<ColumnDrift> {
+    let options = DriftOptions::default();
+    match slice {
+        None => compare_profiles(&base.profile, &candidate.profile, &options)
+            .into_iter()
+            .find(|d| d.column == column),
+        Some((slice_column, value)) => slice_drift(base, candidate, slice_column, &options)?
+            .into_iter()
+            .find(|s| s.drift.column == column && s.slice_value.as_deref() == Some(value.as_str()))
+            .map(|s| s.drift),
+    }
+}
+
+/// The magnitude of `statistic` in `drift`, or why it cannot be used.
+fn drift_score(drift: &ColumnDrift, statistic: &str) -> Result<f64, String> {
+    match drift.status {
+        DriftStatus::InsufficientData => {
+            return Err(format!(
+                "insufficient data ({} vs {} rows)",
+                drift.base_rows, drift.candidate_rows
+            ));
+        }
+        DriftStatus::Empty | DriftStatus::NotComparable => {
+            return Err(format!(
+                "column {} is not comparable ({:?})",
+                drift.column, drift.status
+            ));
+        }
+        DriftStatus::Changed | DriftStatus::Unchanged => {}
+    }
+    let metric =
+        Metric::parse(statistic).ok_or_else(|| format!("unknown statistic {statistic:?}"))?;
+    drift
+        .scores
+        .iter()
+        .find(|s| s.metric == metric)
+        .and_then(|s| s.magnitude())
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("{statistic} is undefined for column {}", drift.column))
+}
+
+/// Adds one auto-mode key per drift statistic present in `drift`.
+fn push_drift_scores(
+    scores: &mut Vec<(ItemKey, Score)>,
+    item: &str,
+    slice: Option<(String, String)>,
+    drift: &ColumnDrift,
+) {
+    for metric in Metric::ALL {
+        if !drift.scores.iter().any(|s| s.metric == metric) {
+            continue;
+        }
+        let key = ItemKey {
+            item: item.to_owned(),
+            column: Some(drift.column.clone()),
+            slice: slice.clone(),
+            statistic: metric.as_str().to_owned(),
+        };
+        let score = match drift_score(drift, metric.as_str()) {
+            Ok(score) => Score::Value {
+                score,
+                n_base: drift.base_rows,
+                n_target: drift.candidate_rows,
+            },
+            Err(reason) => Score::NotComparable { reason },
+        };
+        scores.push((key, score));
     }
 }

@@ -18,13 +18,18 @@ pub trait CommitScorer {
 }
 
 /// Conventional threshold for a statistic, used when the reference window is too short to
-/// calibrate: PSI 0.1 (moderate shift), Jensen–Shannon distance 0.1 and normalized Wasserstein
-/// 0.1 (Evidently's defaults), KS D 0.2 and Cramér's V 0.2 (Deepchecks' defaults). Any other
-/// statistic is read as a count of changes, where more than half a change means changed.
+/// calibrate. Drift statistics take the diff module's defaults (PSI 0.1, Jensen–Shannon 0.1, KS
+/// 0.2, normalized Wasserstein 0.1, null and NaN rate changes 0.05). Any other statistic is
+/// read as a count of changes, where more than half a change means changed.
 pub fn conventional_threshold(statistic: &str) -> f64 {
+    let defaults = crate::diff::drift::Thresholds::default();
     match statistic {
-        "psi" | "js" | "wasserstein" => 0.1,
-        "ks" | "cramers-v" => 0.2,
+        "psi" => defaults.psi,
+        "js" => defaults.js,
+        "ks" => defaults.ks,
+        "wasserstein" => defaults.wasserstein,
+        "null_rate" => defaults.null_rate,
+        "nan_rate" => defaults.nan_rate,
         _ => 0.5,
     }
 }

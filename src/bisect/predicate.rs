@@ -17,9 +17,9 @@
 //! | `file PATH changed` (or `!= good`) | the file's content differs from good's (absent on one side counts as changed) |
 //! | `item ITEM changed` (or `!= good`) | anything in the evidence item differs from good |
 //!
-//! `OP` is one of `>`, `>=`, `<`, `<=`, `==`, `!=`. `STAT` is a drift statistic name such as
-//! `psi`, `ks`, `js` or `wasserstein`. `ITEM.COLUMN` splits at the first dot, so column names may
-//! contain dots but item names may not.
+//! `OP` is one of `>`, `>=`, `<`, `<=`, `==`, `!=`. `STAT` is a drift statistic of the diff
+//! module: `psi`, `js`, `ks`, `wasserstein`, `null_rate` or `nan_rate`. `ITEM.COLUMN` splits at
+//! the first dot, so column names may contain dots but item names may not.
 
 use std::fmt;
 
@@ -144,6 +144,10 @@ pub enum PredicateError {
         text: String,
         expected: &'static str,
     },
+    #[error(
+        "unknown drift statistic {statistic:?}: expected psi, js, ks, wasserstein, null_rate or nan_rate"
+    )]
+    UnknownStatistic { statistic: String },
     #[error("invalid number {value:?} in predicate {text:?}")]
     Number { text: String, value: String },
 }
@@ -200,6 +204,11 @@ impl Predicate {
                         Some((col.to_owned(), value.to_owned()))
                     }
                 };
+                if crate::diff::drift::Metric::parse(statistic).is_none() {
+                    return Err(PredicateError::UnknownStatistic {
+                        statistic: (*statistic).to_owned(),
+                    });
+                }
                 Ok(Predicate::Drift {
                     item,
                     column,
@@ -430,6 +439,10 @@ mod tests {
         assert!(matches!(
             Predicate::parse("drift flights.x psi > 0.2 slice carrier"),
             Err(PredicateError::Syntax { .. })
+        ));
+        assert!(matches!(
+            Predicate::parse("drift flights.x entropy > 0.2"),
+            Err(PredicateError::UnknownStatistic { .. })
         ));
         assert!(matches!(
             Predicate::parse("metric eval > 1"),
