@@ -104,7 +104,7 @@ impl Default for AutoOptions {
             sigmas: 3.0,
             min_reference_pairs: 5,
             reference_window: 30,
-            verify_radius: 2,
+            verify_radius: 3,
             exhaustive: false,
         }
     }
@@ -114,12 +114,17 @@ impl Default for AutoOptions {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "method", rename_all = "kebab-case")]
 pub enum NoiseFloor {
-    /// mean + sigmas·σ of consecutive-commit scores in the reference window.
+    /// The larger of mean + sigmas·σ of consecutive-commit scores in the reference window and
+    /// mean + sigmas·σ of the reference commits' scores against the good commit.
     Calibrated {
         floor: f64,
         mean: f64,
         sd: f64,
         pairs: usize,
+        /// Mean and σ of reference commits scored against good, when enough were comparable.
+        good_mean: Option<f64>,
+        good_sd: Option<f64>,
+        good_pairs: usize,
     },
     /// The conventional threshold, because only `pairs` comparable reference pairs existed.
     Conventional { floor: f64, pairs: usize },
@@ -420,8 +425,13 @@ fn search_item(
     }
 }
 
-/// Computes the noise floor from consecutive pairs in the reference window; returns it with the
-/// number of oracle calls made.
+/// Computes the noise floor from the reference window; returns it with the number of oracle
+/// calls made.
+///
+/// Two sets of reference scores are used. Consecutive pairs measure day-to-day variation. Scores
+/// of each reference commit against the good commit measure the same comparison the search makes:
+/// every search score shares the good commit's sample, and an atypical good sample raises all of
+/// them, which consecutive pairs cannot see. The floor is the larger of the two mean + k·σ values.
 fn calibrate(
     index: usize,
     item: &AutoItem,
@@ -430,38 +440,60 @@ fn calibrate(
     oracle: &mut dyn ScoreOracle,
 ) -> (NoiseFloor, usize) {
     let start = good.saturating_sub(options.reference_window.saturating_sub(1));
-    let mut scores = Vec::new();
     let mut calls = 0;
-    for target in start + 1..=good {
-        calls += 1;
-        if let Score::Value { score, .. } = oracle.score(index, target - 1, target) {
-            if score.is_finite() {
-                scores.push(score);
-            }
+    let mut finite = |base: usize, target: usize, calls: &mut usize| {
+        *calls += 1;
+        match oracle.score(index, base, target) {
+            Score::Value { score, .. } if score.is_finite() => Some(score),
+            _ => None,
         }
-    }
-    let pairs = scores.len();
-    if pairs < options.min_reference_pairs.max(2) {
+    };
+    let consecutive: Vec<f64> = (start + 1..=good)
+        .filter_map(|target| finite(target - 1, target, &mut calls))
+        .collect();
+    let against_good: Vec<f64> = (start..good)
+        .filter_map(|target| finite(good, target, &mut calls))
+        .collect();
+
+    let min_pairs = options.min_reference_pairs.max(2);
+    let consecutive_stats = mean_sd(&consecutive).filter(|_| consecutive.len() >= min_pairs);
+    let good_stats = mean_sd(&against_good).filter(|_| against_good.len() >= min_pairs);
+    let Some((mean, sd)) = consecutive_stats else {
         return (
             NoiseFloor::Conventional {
                 floor: item.conventional_threshold,
-                pairs,
+                pairs: consecutive.len(),
             },
             calls,
         );
+    };
+    let mut floor = mean + options.sigmas * sd;
+    if let Some((good_mean, good_sd)) = good_stats {
+        floor = floor.max(good_mean + options.sigmas * good_sd);
     }
-    let mean = scores.iter().sum::<f64>() / pairs as f64;
-    let variance = scores.iter().map(|s| (s - mean).powi(2)).sum::<f64>() / (pairs - 1) as f64;
-    let sd = variance.sqrt();
     (
         NoiseFloor::Calibrated {
-            floor: mean + options.sigmas * sd,
+            floor,
             mean,
             sd,
-            pairs,
+            pairs: consecutive.len(),
+            good_mean: good_stats.map(|(m, _)| m),
+            good_sd: good_stats.map(|(_, s)| s),
+            good_pairs: against_good.len(),
         },
         calls,
     )
+}
+
+/// Mean and sample standard deviation (n − 1), for at least two values.
+fn mean_sd(values: &[f64]) -> Option<(f64, f64)> {
+    if values.len() < 2 {
+        return None;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    Some((mean, variance.sqrt()))
 }
 
 /// Binary search for the boundary, then re-checks `radius` commits on each side of it.
@@ -718,7 +750,7 @@ mod tests {
             matches!(&finding.status, ItemStatus::Departed { first, .. } if first.position == 600)
         );
         // Calibration pairs + the bad commit + binary search + the re-check window.
-        let bound = good + 1 + ceil_log2(bad - good) as usize + 2 * options.verify_radius + 1;
+        let bound = 2 * good + 1 + ceil_log2(bad - good) as usize + 2 * options.verify_radius + 1;
         assert!(
             finding.evaluations <= bound,
             "{} > {bound}",
@@ -877,6 +909,8 @@ mod tests {
             mean,
             sd,
             pairs,
+            good_mean,
+            ..
         } = outcome.findings[0].noise
         else {
             panic!("expected calibration");
@@ -885,5 +919,43 @@ mod tests {
         assert!((mean - 0.3).abs() < 1e-12);
         assert!((sd - 0.158_113_883).abs() < 1e-8);
         assert!((floor - 0.774_341_649).abs() < 1e-8);
+        // Reference commits scored against good are all 0 here, so they do not raise the floor.
+        assert_eq!(good_mean, Some(0.0));
+    }
+
+    #[test]
+    fn atypical_good_raises_floor() {
+        // Consecutive pairs differ by about 0.1, but the good commit's own sample is atypical:
+        // every commit scores about 0.5 against it, before and after good alike. Calibrating on
+        // consecutive pairs alone would report a change at good+1.
+        let items = vec![item("x", None)];
+        let mut oracle = |_: usize, base: usize, target: usize| {
+            let wobble = (target % 3) as f64 * 0.01;
+            Score::Value {
+                score: if base == 29 {
+                    0.5 + wobble
+                } else {
+                    0.1 + wobble
+                },
+                n_base: 100,
+                n_target: 100,
+            }
+        };
+        let outcome =
+            find_departures(&items, 29, 59, &AutoOptions::default(), &mut oracle).unwrap();
+        let finding = &outcome.findings[0];
+        assert!(
+            matches!(finding.status, ItemStatus::Unchanged { .. }),
+            "{:?}",
+            finding.status
+        );
+        let NoiseFloor::Calibrated {
+            floor, good_mean, ..
+        } = finding.noise
+        else {
+            panic!("expected calibration");
+        };
+        assert!(floor > 0.5, "floor {floor}");
+        assert!((good_mean.unwrap() - 0.51).abs() < 0.01);
     }
 }

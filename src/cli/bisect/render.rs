@@ -594,9 +594,22 @@ fn noise_text(noise: &NoiseFloor) -> String {
             mean,
             sd,
             pairs,
-        } => format!(
-            "noise floor {floor:.4} (mean {mean:.4} + k·sd {sd:.4} over {pairs} reference pairs)"
-        ),
+            good_mean,
+            good_sd,
+            good_pairs,
+        } => {
+            let mut text = format!(
+                "noise floor {floor:.4} (consecutive: mean {mean:.4}, sd {sd:.4}, {pairs} pairs"
+            );
+            if let (Some(m), Some(s)) = (good_mean, good_sd) {
+                let _ = write!(
+                    text,
+                    "; vs good: mean {m:.4}, sd {s:.4}, {good_pairs} commits"
+                );
+            }
+            text.push(')');
+            text
+        }
         NoiseFloor::Conventional { floor, pairs } => {
             format!("conventional threshold {floor} (only {pairs} reference pairs)")
         }
