@@ -10,7 +10,7 @@ use super::predicate::Evaluation;
 use super::run::Vote;
 use super::state::{Bisection, CommitId, StateError, Step, Verdict};
 
-/// Why a tested commit got its verdict.
+/// The reason behind a tested commit's verdict.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "by", rename_all = "kebab-case")]
 pub enum Evidence {
@@ -43,7 +43,7 @@ pub struct StepRecord<Id> {
     pub evidence: Evidence,
 }
 
-/// How the loop ended.
+/// The end state of the loop.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DriveEnd<Id> {
     /// The state machine reached a result (found, found with skips, or needs marks).
@@ -55,7 +55,7 @@ pub enum DriveEnd<Id> {
 }
 
 /// Tests commits until the bisection ends. `test` receives the commit and whether it is the
-/// first test of this loop; `on_step` sees every recorded verdict (to persist and show it).
+/// first test of this loop; `on_step` receives every recorded verdict (to persist and show it).
 pub fn drive<Id: CommitId>(
     bisection: &mut Bisection<Id>,
     test: &mut dyn FnMut(&Id, bool) -> Tested,

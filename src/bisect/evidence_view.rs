@@ -1,7 +1,7 @@
 //! Reading a commit's typed evidence for built-in predicates and auto-mode scores.
 //!
-//! Everything here reads stored records (evidence manifest, typed records, trees); nothing reads
-//! raw data or checks files out, so one predicate evaluation costs a few object reads.
+//! Everything here reads stored records: the evidence manifest, typed records and trees. Nothing
+//! reads raw data or checks files out, so one predicate evaluation costs a few object reads.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -41,7 +41,7 @@ pub struct EvidenceView<'a> {
 }
 
 impl<'a> EvidenceView<'a> {
-    /// An empty view over `store`.
+    /// Creates an empty view over `store`.
     pub fn new(store: &'a Store) -> Self {
         EvidenceView {
             store,
@@ -76,7 +76,7 @@ impl<'a> EvidenceView<'a> {
         Ok(())
     }
 
-    /// The evidence item `name` of `commit`, if the commit declares it.
+    /// Returns the evidence item `name` of `commit`, if the commit declares it.
     pub fn item(
         &mut self,
         commit: &ObjectId,
@@ -88,7 +88,7 @@ impl<'a> EvidenceView<'a> {
             .and_then(|m| m.items.iter().find(|i| i.name == name).cloned()))
     }
 
-    /// Every evidence item of `commit` (empty for a commit of plain files only).
+    /// Returns every evidence item of `commit` (none for a commit of plain files only).
     pub fn items(&mut self, commit: &ObjectId) -> Result<Vec<EvidenceItem>, ViewError> {
         self.load_commit(commit)?;
         Ok(self.manifests[commit]
@@ -97,7 +97,7 @@ impl<'a> EvidenceView<'a> {
             .unwrap_or_default())
     }
 
-    /// The typed record of item `name` at `commit`, if the item exists and has one.
+    /// Reads the typed record of item `name` at `commit`, if the item exists and has one.
     pub fn record(
         &mut self,
         commit: &ObjectId,
@@ -116,7 +116,7 @@ impl<'a> EvidenceView<'a> {
         Ok(self.records.get(&record_id).cloned())
     }
 
-    /// The object id at `path` in the commit's tree, if present.
+    /// Looks up the object id at `path` in the commit's tree.
     pub fn path_id(
         &mut self,
         commit: &ObjectId,
@@ -129,7 +129,7 @@ impl<'a> EvidenceView<'a> {
             .map(|(_, id)| id))
     }
 
-    /// A fingerprint of item `name` at `commit`: its record id, else the ids of its paths.
+    /// Fingerprints item `name` at `commit` by its record id, else by the ids of its paths.
     fn item_fingerprint(
         &mut self,
         commit: &ObjectId,
@@ -414,7 +414,7 @@ impl CommitScorer for EvidenceView<'_> {
     }
 }
 
-/// The drift of `column` between two samples, overall or within one slice.
+/// Compares `column` between two samples, overall or within one slice.
 fn column_drift(
     base: &SampleRecord,
     candidate: &SampleRecord,
@@ -433,7 +433,7 @@ fn column_drift(
     }
 }
 
-/// The magnitude of `statistic` in `drift`, or why it cannot be used.
+/// Returns the magnitude of `statistic` in `drift`, or the reason it cannot be used.
 fn drift_score(drift: &ColumnDrift, statistic: &str) -> Result<f64, String> {
     match drift.status {
         DriftStatus::InsufficientData => {

@@ -39,7 +39,7 @@ pub enum ExecError {
     Empty,
 }
 
-/// Makes every regular file below `dir` read-only for everyone; folders stay writable so the
+/// Makes every regular file below `dir` read-only for everyone. Folders stay writable, so the
 /// temporary folder can be removed and the command can write scratch files.
 pub fn make_read_only(dir: &Path) -> Result<(), ExecError> {
     for entry in walkdir::WalkDir::new(dir).follow_links(false) {

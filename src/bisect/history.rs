@@ -29,7 +29,7 @@ pub struct CommitCache<'a> {
 }
 
 impl<'a> CommitCache<'a> {
-    /// An empty cache over `store`.
+    /// Creates an empty cache over `store`.
     pub fn new(store: &'a Store) -> Self {
         CommitCache {
             store,
@@ -37,7 +37,7 @@ impl<'a> CommitCache<'a> {
         }
     }
 
-    /// The commit `id`, read from the store on first use.
+    /// Returns the commit `id`, read from the store on first use.
     pub fn get(&mut self, id: &ObjectId) -> Result<&Commit, HistoryError> {
         if !self.commits.contains_key(id) {
             let commit = self
@@ -52,7 +52,7 @@ impl<'a> CommitCache<'a> {
         Ok(self.commits.get(id).expect("inserted just above"))
     }
 
-    /// The first line of the commit's message, or an empty string when it cannot be read.
+    /// Returns the first line of the commit's message, or an empty string when it cannot be read.
     pub fn summary(&mut self, id: &ObjectId) -> String {
         self.get(id)
             .map(|c| c.message.lines().next().unwrap_or("").to_owned())
@@ -75,7 +75,7 @@ impl<'a> CommitCache<'a> {
         Ok(dag)
     }
 
-    /// The first-parent path from `good` to `bad`, oldest first, preceded by up to `before`
+    /// Collects the first-parent path from `good` to `bad`, oldest first, preceded by up to `before`
     /// first-parent ancestors of `good`. Returns the path and the position of `good` in it.
     pub fn first_parent_path(
         &mut self,

@@ -1,6 +1,6 @@
 //! A bisection session persisted inside the repository (`.ev/bisect/`).
 //!
-//! `state.json` holds the terms, the mode, every verdict in order and the commit proposed for
+//! `state.json` contains the terms, the mode, every verdict in order and the commit proposed for
 //! testing. `log` is the same history rendered as a replayable text file. Both are rewritten
 //! whole on every change through a temporary file in the same folder, fsync and rename, so a
 //! crash leaves either the old or the new version, never a torn one.
@@ -63,7 +63,7 @@ pub enum SessionError {
 }
 
 impl Session {
-    /// A new session with no verdicts yet.
+    /// Creates a session with no verdicts yet.
     pub fn new(terms: Terms, first_parent: bool) -> Self {
         Session {
             schema: STATE_SCHEMA.into(),
@@ -75,7 +75,7 @@ impl Session {
         }
     }
 
-    /// Whether a session exists in `dir`.
+    /// Returns whether a session exists in `dir`.
     pub fn exists(dir: &Path) -> bool {
         dir.join(STATE_FILE).is_file()
     }

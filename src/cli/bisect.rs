@@ -124,7 +124,7 @@ pub struct RunArgs {
     /// Runs of the command per commit, for flaky commands
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub repeat: u32,
-    /// How repeated runs combine: all must agree, or a majority
+    /// Rule for combining repeated runs: all must agree, or a majority
     #[arg(long, value_enum, default_value_t = Require::All)]
     pub require: Require,
     #[command(flatten)]
@@ -203,7 +203,7 @@ pub fn cmd_bisect(ctx: &Context, args: &BisectArgs) -> CmdResult {
     }
 }
 
-/// What every subcommand needs.
+/// Repository, store and session folder shared by the subcommands.
 struct Env<'a> {
     ctx: &'a Context,
     repo: &'a Repository,
@@ -413,7 +413,7 @@ impl Env<'_> {
     }
 
     /// Lists git commits between the code behind the parent of `earliest` and the code behind
-    /// `first_bad`, or says why not.
+    /// `first_bad`, or a note with the reason they cannot be listed.
     fn suspects(
         &self,
         cache: &mut CommitCache<'_>,

@@ -203,7 +203,7 @@ impl ManualReport {
     }
 }
 
-/// The progress line shown on stderr for one tested commit.
+/// Formats the progress line shown on stderr for one tested commit.
 pub fn step_line(terms: &Terms, record: &StepRecord<ObjectId>) -> String {
     let why = match &record.evidence {
         Evidence::Command { exit_codes, vote } => {
