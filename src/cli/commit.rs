@@ -8,9 +8,10 @@ use clap::Args;
 
 use super::context::ProgressUnit;
 use super::{CliError, CmdResult, Context, Outcome};
+use crate::evidence::recorder::EvidenceRecorder;
 use crate::provenance;
 use crate::refs::RefName;
-use crate::snapshot::{self, NoTypedRecords, SnapshotRequest};
+use crate::snapshot::{self, SnapshotRequest};
 
 #[derive(Debug, Args)]
 pub struct CommitArgs {
@@ -23,6 +24,9 @@ pub struct CommitArgs {
     /// Commit to this branch instead of HEAD's; a new branch starts with a root commit
     #[arg(long, value_name = "BRANCH")]
     pub branch: Option<String>,
+    /// Store a failing golden command (non-zero exit, timeout) as evidence instead of aborting
+    #[arg(long)]
+    pub allow_failed: bool,
     /// Files and folders to snapshot as plain evidence, instead of the items of evidence.toml
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -37,6 +41,14 @@ pub fn cmd_commit(ctx: &Context, args: &CommitArgs) -> CmdResult {
     let collected = provenance::collect(repo.work_tree(), &provenance::process_env);
     for warning in &collected.warnings {
         ctx.warn(warning);
+    }
+    for path in &args.paths {
+        if std::fs::symlink_metadata(ctx.cwd.join(path)).is_err() {
+            return Err(CliError::user(
+                format!("path {path:?} not found"),
+                "give existing files or folders inside the workspace",
+            ));
+        }
     }
     // Paths on the command line are relative to where ev runs, not to the workspace root.
     let paths = args
@@ -64,7 +76,10 @@ pub fn cmd_commit(ctx: &Context, args: &CommitArgs) -> CmdResult {
         &repo,
         &store,
         &request,
-        &NoTypedRecords,
+        &EvidenceRecorder {
+            interrupt: &ctx.interrupt,
+            allow_failed: args.allow_failed,
+        },
         progress.as_ref(),
         &ctx.interrupt,
     )?;

@@ -306,7 +306,8 @@ impl Classify for SnapshotError {
             SnapshotError::Chunk(e) => e.class(),
             SnapshotError::RaceLost { .. } => ErrorClass::Conflict,
             SnapshotError::Interrupted => ErrorClass::Interrupted,
-            SnapshotError::Io { .. } | SnapshotError::Typed { .. } => ErrorClass::Internal,
+            SnapshotError::Typed { source, .. } => typed_class(source.as_ref()),
+            SnapshotError::Io { .. } => ErrorClass::Internal,
             SnapshotError::NoManifest { .. }
             | SnapshotError::NoItems
             | SnapshotError::PathNotFound { .. }
@@ -327,7 +328,76 @@ impl Classify for SnapshotError {
             SnapshotError::Revision(e) => e.hint(),
             SnapshotError::Store(e) => e.hint(),
             SnapshotError::Chunk(e) => e.hint(),
+            SnapshotError::Typed { source, .. } => typed_hint(source.as_ref()),
             other => other.own_hint(),
+        }
+    }
+}
+
+/// Classifies a typed-evidence capture error: bad input data, options and failing golden
+/// commands are the user's to fix; I/O and store failures are internal.
+fn typed_class(source: &(dyn std::error::Error + Send + Sync + 'static)) -> ErrorClass {
+    use crate::evidence::Error as CaptureError;
+    match source.downcast_ref::<CaptureError>() {
+        Some(CaptureError::Interrupted) => ErrorClass::Interrupted,
+        Some(CaptureError::Io { .. }) => ErrorClass::Internal,
+        Some(_) => ErrorClass::User,
+        None => match source.downcast_ref::<StoreError>() {
+            Some(e) => e.class(),
+            None => ErrorClass::Internal,
+        },
+    }
+}
+
+fn typed_hint(source: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<String> {
+    use crate::evidence::Error as CaptureError;
+    use crate::evidence::golden::GoldenError;
+    let hint = match source.downcast_ref::<CaptureError>()? {
+        CaptureError::Options { .. } => {
+            "fix the item's options in evidence.toml; docs/evidence.md lists them"
+        }
+        CaptureError::Golden(GoldenError::Failed { .. } | GoldenError::Timeout { .. }) => {
+            "fix the golden command, raise `timeout_secs`, or pass --allow-failed to store the failure"
+        }
+        CaptureError::RedactKeyMissing { .. } => {
+            "export the redaction key (EV_REDACT_KEY unless the item sets `redact_key_env`)"
+        }
+        CaptureError::Read(_) | CaptureError::Parse { .. } | CaptureError::Safetensors { .. } => {
+            "check that the file is complete and in the declared format"
+        }
+        _ => return None,
+    };
+    Some(hint.to_owned())
+}
+
+impl Classify for crate::diff::compare::DiffError {
+    fn class(&self) -> ErrorClass {
+        use crate::diff::compare::DiffError;
+        use crate::diff::table::TableError;
+        match self {
+            DiffError::Store(e) => e.class(),
+            // A key or column problem comes from how the golden items were declared.
+            DiffError::Table {
+                source:
+                    TableError::KeyMissing { .. }
+                    | TableError::KeyIncompatible { .. }
+                    | TableError::DuplicateColumn { .. }
+                    | TableError::TooManyRows { .. },
+                ..
+            } => ErrorClass::User,
+            DiffError::Table { .. } => ErrorClass::Damaged,
+            DiffError::ReadTable { .. } => ErrorClass::Internal,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        use crate::diff::compare::DiffError;
+        match self {
+            DiffError::Store(e) => e.hint(),
+            DiffError::Table { item, .. } => Some(format!(
+                "check key_columns of item {item:?} in evidence.toml, or run `ev verify`"
+            )),
+            DiffError::ReadTable { .. } => Some(HINT_VERIFY.to_owned()),
         }
     }
 }

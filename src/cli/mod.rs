@@ -20,6 +20,7 @@ mod branch;
 mod cat;
 mod checkout;
 mod commit;
+mod diff;
 mod init;
 mod log;
 mod ls;
@@ -110,6 +111,8 @@ pub enum Command {
     Log(log::LogArgs),
     /// Show a commit: metadata, provenance, items and changed paths
     Show(show::ShowArgs),
+    /// Show what changed between two snapshots, most serious first
+    Diff(diff::DiffArgs),
     /// List the files of a snapshot
     Ls(ls::LsArgs),
     /// Print a file of a snapshot to stdout
@@ -136,6 +139,7 @@ pub fn dispatch(ctx: &Context, command: &Command) -> CmdResult {
         Command::Commit(args) => commit::cmd_commit(ctx, args),
         Command::Log(args) => log::cmd_log(ctx, args),
         Command::Show(args) => show::cmd_show(ctx, args),
+        Command::Diff(args) => diff::cmd_diff(ctx, args),
         Command::Ls(args) => ls::cmd_ls(ctx, args),
         Command::Cat(args) => cat::cmd_cat(ctx, args),
         Command::RevParse(args) => rev_parse::cmd_rev_parse(ctx, args),

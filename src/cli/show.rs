@@ -22,9 +22,20 @@ pub struct ShowArgs {
     /// Revision to show; REV:PATH shows a file's content or a folder's entries
     #[arg(default_value = "HEAD")]
     pub revision: String,
-    /// Print JSON (schema ev.show/1)
+    /// Print JSON (schema ev.show/1; ev.typed-record/1 for a typed evidence item)
     #[arg(long)]
     pub json: bool,
+    /// With REV:PATH, print the stored file even where a typed record (profile, schema, ...) exists
+    #[arg(long)]
+    pub raw: bool,
+}
+
+/// `ev show REV:ITEM --json` output for an item with a typed record.
+#[derive(Debug, Serialize)]
+pub struct TypedRecordJson<'a> {
+    pub schema: &'static str,
+    pub item: &'a str,
+    pub record: &'a crate::evidence::EvidenceRecord,
 }
 
 /// `ev show --json` output.
@@ -42,7 +53,7 @@ pub struct ShowJson {
 pub fn cmd_show(ctx: &Context, args: &ShowArgs) -> CmdResult {
     let (rev, path) = split_path(&args.revision);
     if let Some(path) = path {
-        return show_path(ctx, rev, path, args.json);
+        return show_path(ctx, rev, path, args.json, args.raw);
     }
     let repo = ctx.repo()?;
     let store = ctx.store(&repo)?;
@@ -130,11 +141,37 @@ pub fn cmd_show(ctx: &Context, args: &ShowArgs) -> CmdResult {
     Ok(Outcome::Success)
 }
 
-fn show_path(ctx: &Context, rev: &str, path: &str, json: bool) -> CmdResult {
+fn show_path(ctx: &Context, rev: &str, path: &str, json: bool, raw: bool) -> CmdResult {
     let repo = ctx.repo()?;
     let store = ctx.store(&repo)?;
     let id = ctx.resolve_commit(&repo, &store, rev)?;
     let commit = store.read_commit(&id)?;
+    if let (Some(evidence), false) = (&commit.evidence, raw) {
+        let items = store
+            .read_json::<EvidenceRecord>(ObjectKind::Record, evidence)?
+            .items;
+        // An item's name, or the single path it covers, shows its typed record.
+        let typed = items.iter().find(|item| {
+            item.record.is_some()
+                && (item.name == path || item.paths.iter().any(|p| p.as_str() == path))
+        });
+        if let Some(item) = typed {
+            let record_id = item.record.expect("filtered on a present record");
+            let record = crate::evidence::recorder::read_record(&store, &record_id)?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                let json = TypedRecordJson {
+                    schema: "ev.typed-record/1",
+                    item: &item.name,
+                    record: &record,
+                };
+                write_json(&mut out, &json)?;
+            } else {
+                out.write_all(crate::evidence::render::render_record(&record).as_bytes())?;
+            }
+            return Ok(Outcome::Success);
+        }
+    }
     if path.is_empty() {
         return ls::list_and_print(ctx, &store, &id, &commit.tree, None, false, json);
     }

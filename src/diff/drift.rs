@@ -1,10 +1,10 @@
 //! Per-column drift between two stored column profiles, with thresholds, noise expectations and a
 //! status per score.
 //!
-//! Scores: PSI and Jensen–Shannon distance over buckets fixed by the base (numeric: base quantile
-//! bins plus underflow and overflow; categorical: base top values plus `other` and `unseen`; both:
-//! null, NaN, +inf and −inf as buckets of their own), KS and normalised Wasserstein-1 over finite
-//! values, and the change of the null and NaN rates. A score counts as changed when it exceeds
+//! PSI and Jensen–Shannon distance use buckets fixed by the base. Numeric columns get base
+//! quantile bins plus underflow and overflow, categorical columns the base's top values plus
+//! `other` and `unseen`, and both get null, NaN, +inf and −inf buckets of their own. KS and
+//! normalised Wasserstein-1 compare finite values, and two more scores track the null and NaN rates. A score counts as changed when it exceeds
 //! both its threshold and [`DriftOptions::noise_multiplier`] times the score expected from
 //! sampling noise alone, so small samples cannot raise alarms their size explains.
 
@@ -229,7 +229,7 @@ pub struct Score {
 }
 
 impl Score {
-    /// The magnitude compared with thresholds: |value| for rates, the value otherwise.
+    /// Returns the magnitude compared with thresholds: |value|, so signed rate changes count both ways.
     pub fn magnitude(&self) -> Option<f64> {
         self.value.map(f64::abs)
     }

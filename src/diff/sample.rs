@@ -141,7 +141,7 @@ pub struct SliceDrift {
     pub drift: ColumnDrift,
 }
 
-/// The finite count and mean of a numeric column in one profile.
+/// Returns the finite count and mean of a numeric column in one profile.
 fn slice_mean(profile: &TableProfile, column: &str) -> Option<SliceMean> {
     let col = profile.column(column)?;
     let ColumnStats::Numeric(n) = &col.stats else {

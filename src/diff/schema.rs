@@ -3,7 +3,7 @@
 //!
 //! Types are the canonical logical type names of stored field records (`int64`, `float32`,
 //! `decimal128(10, 2)`, `timestamp[ms, UTC]`, `list<int32>`, ...). The lattice:
-//! - integers: to a type that holds every value (`int32 → int64`, `uint32 → int64`) is widening;
+//! - integers: to a type that represents every value (`int32 → int64`, `uint32 → int64`) is widening;
 //!   anything else between integers (`int64 → int32`, `int32 → uint64`) is narrowing.
 //! - integer → float is widening, with a precision note when the float's mantissa is shorter
 //!   than the integer (`int32 → float32` is exact only below 2^24, `int64 → float64` below
@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::evidence::schema::FieldRecord;
 
-/// How a type change affects readers.
+/// Effect of a type change on readers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TypeChangeClass {
@@ -88,7 +88,7 @@ pub enum SchemaChange {
 }
 
 impl SchemaChange {
-    /// The column the change is about (the new name for a rename).
+    /// Returns the column the change is about (the new name for a rename).
     pub fn column(&self) -> &str {
         match self {
             SchemaChange::Added { column, .. }
@@ -100,7 +100,7 @@ impl SchemaChange {
         }
     }
 
-    /// Whether existing readers may break: removals, renames, narrowing or incompatible type
+    /// Checks whether existing readers may break: removals, renames, narrowing or incompatible type
     /// changes, a column becoming nullable, and new values in a declared categorical domain.
     pub fn is_breaking(&self) -> bool {
         match self {
@@ -321,9 +321,10 @@ pub fn classify_type_change(old: &str, new: &str) -> TypeChange {
     }
 }
 
-/// Compares two field lists. `fingerprint` optionally returns a profile fingerprint of a column
-/// on a side (`false` base, `true` candidate); equal fingerprints mark a rename when position
-/// and type do not. Nested children are compared as `parent.child`.
+/// Compares two field lists. Nested children are compared as `parent.child`.
+///
+/// `fingerprint(side, column)` may return a profile fingerprint (`side` is `false` for the base,
+/// `true` for the candidate). Equal fingerprints mark a rename when position and type do not.
 pub fn diff_schema(
     base: &[FieldRecord],
     candidate: &[FieldRecord],

@@ -107,6 +107,10 @@ pub struct ResultTable {
     pub schema: Vec<FieldRecord>,
     /// BLAKE3 of the Parquet bytes, hex.
     pub blake3: String,
+    /// Store object holding the Parquet bytes (a blob or a chunked file index); set by the
+    /// snapshot builder when it stores the blob, `None` in a freshly captured record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob_id: Option<crate::id::ObjectId>,
 }
 
 /// Tolerances as stored.
@@ -450,6 +454,7 @@ pub(crate) fn capture(
                 rows,
                 schema,
                 blake3: hash,
+                blob_id: None,
             })
         }
         None => None,

@@ -10,6 +10,7 @@ pub mod flat;
 pub mod golden;
 pub mod metrics;
 pub mod model;
+pub mod recorder;
 pub mod render;
 pub mod sample;
 pub mod schema;

@@ -144,6 +144,13 @@ fn expand_files(files: &[PathBuf], format: Option<TableFormat>) -> Result<Vec<Pa
             out.push(path.clone());
         }
     }
+    // Several inputs (a folder's files, a glob) may include READMEs and the like: keep tables.
+    if out.len() > 1 {
+        out.retain(|p| match format {
+            Some(format) => TableFormat::from_path(p) == Some(format),
+            None => TableFormat::from_path(p).is_some(),
+        });
+    }
     Ok(out)
 }
 

@@ -1,0 +1,150 @@
+//! `ev commit` records typed evidence for sample and golden items, and `ev show REV:PATH`
+//! renders the stored profile.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Float64Array, StringArray};
+use arrow::datatypes::{Field, Schema};
+use arrow::record_batch::RecordBatch;
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn ev(dir: &Path) -> Command {
+    let mut command = Command::cargo_bin("ev").unwrap();
+    command
+        .current_dir(dir)
+        .env("EV_AUTHOR", "Test <test@example.com>")
+        .env("EV_COMMIT_TIME", "2026-01-02T03:04:05Z")
+        .env_remove("EV_DIR");
+    command
+}
+
+fn write_sample(path: &Path) {
+    let carriers = ["UA", "AA", "UA", "DL"];
+    let carrier: ArrayRef = Arc::new(StringArray::from_iter_values(
+        (0..100).map(|i| carriers[i % 4]),
+    ));
+    let delay: ArrayRef = Arc::new(Float64Array::from_iter_values(
+        (0..100).map(|i| i as f64 / 2.0),
+    ));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("carrier", carrier.data_type().clone(), false),
+        Field::new("delay", delay.data_type().clone(), true),
+    ]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![carrier, delay]).unwrap();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
+
+const MANIFEST: &str = r#"
+[[item]]
+name = "flights"
+kind = "sample"
+path = "data/flights.parquet"
+slice_by = ["carrier"]
+
+[[item]]
+name = "delays-by-carrier"
+kind = "golden"
+path = "queries/delays.sql"
+query_file = "queries/delays.sql"
+command = "printf 'carrier,n\nUA,50\nAA,25\n'"
+key_columns = ["carrier"]
+"#;
+
+fn workspace(manifest: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    ev(dir.path()).arg("init").assert().success();
+    write_sample(&dir.path().join("data/flights.parquet"));
+    std::fs::create_dir_all(dir.path().join("queries")).unwrap();
+    std::fs::write(
+        dir.path().join("queries/delays.sql"),
+        "select carrier, count(*) from flights",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("evidence.toml"), manifest).unwrap();
+    dir
+}
+
+#[test]
+fn commit_records_and_show_renders_profile() {
+    let dir = workspace(MANIFEST);
+    ev(dir.path())
+        .args(["commit", "-m", "first"])
+        .assert()
+        .success();
+    ev(dir.path())
+        .args(["show", "HEAD:data/flights.parquet"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "sample: 100 rows, 2 columns from data/flights.parquet",
+        ))
+        .stdout(predicate::str::contains("carrier=UA: 50 rows"))
+        .stdout(predicate::str::contains("range      0 .. 49.5"));
+    ev(dir.path())
+        .args(["show", "HEAD:delays-by-carrier"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("result: 2 rows, 2 columns"))
+        .stdout(predicate::str::contains(
+            "select carrier, count(*) from flights",
+        ))
+        .stdout(predicate::str::contains("key columns: carrier"));
+    let output = ev(dir.path())
+        .args(["show", "HEAD:flights", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["schema"], "ev.typed-record/1");
+    assert_eq!(json["item"], "flights");
+    assert_eq!(json["record"]["kind"], "sample");
+    assert_eq!(json["record"]["profile"]["rows"], 100);
+    // --raw shows the stored file itself.
+    ev(dir.path())
+        .args(["show", "--raw", "HEAD:queries/delays.sql"])
+        .assert()
+        .success()
+        .stdout("select carrier, count(*) from flights");
+}
+
+#[test]
+fn failing_golden_needs_allow_failed() {
+    let manifest = MANIFEST.replace(
+        "printf 'carrier,n\\nUA,50\\nAA,25\\n'",
+        "echo no database >&2; exit 4",
+    );
+    let dir = workspace(&manifest);
+    ev(dir.path())
+        .args(["commit", "-m", "broken"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no database"))
+        .stderr(predicate::str::contains("--allow-failed"));
+    ev(dir.path())
+        .args(["commit", "-m", "broken", "--allow-failed"])
+        .assert()
+        .success();
+    ev(dir.path())
+        .args(["show", "HEAD:delays-by-carrier"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("exit code 4"))
+        .stdout(predicate::str::contains("the command failed"));
+}
+
+#[test]
+fn unknown_item_option_is_user_error() {
+    let manifest = MANIFEST.replace("slice_by", "slice_bye");
+    let dir = workspace(&manifest);
+    ev(dir.path())
+        .args(["commit", "-m", "typo"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("slice_bye"));
+}
