@@ -9,7 +9,9 @@ use super::auto::{ItemKey, Score};
 use super::oracle::CommitScorer;
 use super::predicate::{Evaluation, Predicate};
 use super::tree_lookup::lookup_path;
+use crate::diff::compare::{CompareOptions, compare};
 use crate::diff::drift::{ColumnDrift, DriftOptions, DriftStatus, Metric};
+use crate::diff::report::{Category, Severity};
 use crate::diff::sample::{compare_profiles, slice_drift};
 use crate::evidence::EvidenceRecord;
 use crate::evidence::sample::SampleRecord;
@@ -256,13 +258,30 @@ impl<'a> EvidenceView<'a> {
                 if matches!(predicate, Predicate::GoldenChanged { .. }) {
                     return decided(true, None, format!("golden {item} result changed"));
                 }
-                // TODO: compare cells under the stored tolerances with the table diff once it
-                // is available; until then a changed result table counts as outside tolerance.
-                decided(
-                    true,
-                    None,
-                    format!("golden {item} result changed (tolerances not applied)"),
-                )
+                // Cell-level comparison under the stored tolerances, by the diff module.
+                let options = CompareOptions {
+                    paths: vec![item.clone()],
+                    ..CompareOptions::default()
+                };
+                match compare(self.store, good, commit, &options) {
+                    Ok(report) => {
+                        let outside = report
+                            .changes
+                            .iter()
+                            .filter(|c| {
+                                c.item == *item
+                                    && c.category == Category::Golden
+                                    && c.severity == Severity::High
+                            })
+                            .count();
+                        decided(
+                            outside > 0,
+                            Some(outside as f64),
+                            format!("golden {item}: {outside} change(s) outside tolerance"),
+                        )
+                    }
+                    Err(e) => unavailable(format!("golden {item} cannot be compared: {e}")),
+                }
             }
             Predicate::Drift {
                 item,

@@ -26,6 +26,8 @@ pub enum HistoryError {
 pub struct CommitCache<'a> {
     store: &'a Store,
     commits: HashMap<ObjectId, Commit>,
+    /// Parents known without reading the commit, e.g. from a saved graph.
+    known_parents: HashMap<ObjectId, Vec<ObjectId>>,
 }
 
 impl<'a> CommitCache<'a> {
@@ -34,7 +36,14 @@ impl<'a> CommitCache<'a> {
         CommitCache {
             store,
             commits: HashMap::new(),
+            known_parents: HashMap::new(),
         }
+    }
+
+    /// Adds parent lists known from an earlier walk. Commits are content-addressed, so a saved
+    /// parent list can never go stale.
+    pub fn add_known_parents(&mut self, parents: HashMap<ObjectId, Vec<ObjectId>>) {
+        self.known_parents.extend(parents);
     }
 
     /// Returns the commit `id`, read from the store on first use.
@@ -68,7 +77,10 @@ impl<'a> CommitCache<'a> {
             if !seen.insert(id) {
                 continue;
             }
-            let parents = self.get(&id)?.parents.clone();
+            let parents = match self.known_parents.get(&id) {
+                Some(parents) => parents.clone(),
+                None => self.get(&id)?.parents.clone(),
+            };
             stack.extend(parents.iter().filter(|p| !seen.contains(p)).copied());
             dag.insert(id, parents);
         }
@@ -109,5 +121,54 @@ impl<'a> CommitCache<'a> {
         }
         path.reverse();
         Ok((path, reference))
+    }
+}
+
+/// Renders a graph as text: one line per commit, its id then its parents, in hex.
+pub fn render_graph(dag: &Dag<ObjectId>, ids: impl IntoIterator<Item = ObjectId>) -> String {
+    let mut text = String::new();
+    for id in ids {
+        text.push_str(&id.to_hex());
+        for parent in dag.parents(&id) {
+            text.push(' ');
+            text.push_str(&parent.to_hex());
+        }
+        text.push('\n');
+    }
+    text
+}
+
+/// Parses text written by [`render_graph`]; lines that do not parse are ignored, so a damaged
+/// file only costs re-reading those commits.
+pub fn parse_graph(text: &str) -> HashMap<ObjectId, Vec<ObjectId>> {
+    let mut parents = HashMap::new();
+    for line in text.lines() {
+        let ids: Result<Vec<ObjectId>, _> = line.split(' ').map(str::parse::<ObjectId>).collect();
+        if let Ok(ids) = ids {
+            if let Some((id, rest)) = ids.split_first() {
+                parents.insert(*id, rest.to_vec());
+            }
+        }
+    }
+    parents
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_text_round_trip() {
+        let ids: Vec<ObjectId> = (0..4u8).map(|i| ObjectId::hash(&[i])).collect();
+        let mut dag = Dag::new();
+        dag.insert(ids[0], vec![]);
+        dag.insert(ids[1], vec![ids[0]]);
+        dag.insert(ids[2], vec![ids[0]]);
+        dag.insert(ids[3], vec![ids[1], ids[2]]);
+        let text = render_graph(&dag, ids.clone());
+        let parsed = parse_graph(&format!("{text}garbage line\n"));
+        assert_eq!(parsed.len(), 4);
+        assert_eq!(parsed[&ids[3]], vec![ids[1], ids[2]]);
+        assert!(parsed[&ids[0]].is_empty());
     }
 }

@@ -159,7 +159,7 @@ impl Session {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, fsync and rename.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SessionError> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SessionError> {
     let dir = path
         .parent()
         .expect("session files live inside the session folder");

@@ -47,6 +47,11 @@ impl<Id: CommitId> Dag<Id> {
         self.parents.contains_key(id) || self.parents.values().any(|ps| ps.contains(id))
     }
 
+    /// Iterates over the inserted commits, in no particular order.
+    pub fn ids(&self) -> impl Iterator<Item = &Id> {
+        self.parents.keys()
+    }
+
     /// Number of inserted commits.
     pub fn len(&self) -> usize {
         self.parents.len()

@@ -13,7 +13,7 @@ use crate::bisect::auto::{AutoError, AutoOptions, find_departures};
 use crate::bisect::driver::{DriveEnd, Evidence, StepRecord, Tested, drive};
 use crate::bisect::evidence_view::{EvidenceView, ViewError};
 use crate::bisect::exec::{ExecError, make_read_only, run_command};
-use crate::bisect::history::{CommitCache, HistoryError};
+use crate::bisect::history::{CommitCache, HistoryError, parse_graph, render_graph};
 use crate::bisect::log::{LogCommand, LogError, parse_log};
 use crate::bisect::oracle::CachedOracle;
 use crate::bisect::predicate::{Predicate, PredicateError};
@@ -21,6 +21,7 @@ use crate::bisect::run::{Require, RunOutcome, classify_exit, decide};
 use crate::bisect::session::{Mark, Session, SessionError};
 use crate::bisect::state::{Bisection, StateError, Step, Terms, Verdict};
 use crate::bisect::suspects::{SuspectsError, list_suspects};
+use crate::diff::compare::{CompareOptions, compare};
 use crate::id::ObjectId;
 use crate::repo::Repository;
 use crate::store::Store;
@@ -203,6 +204,9 @@ pub fn cmd_bisect(ctx: &Context, args: &BisectArgs) -> CmdResult {
     }
 }
 
+/// File in the session folder caching the commit graph.
+const GRAPH_FILE: &str = "graph";
+
 /// Repository, store and session folder shared by the subcommands.
 struct Env<'a> {
     ctx: &'a Context,
@@ -225,7 +229,21 @@ impl Env<'_> {
     /// Builds the state machine from the session's verdicts.
     fn bisection(&self, session: &Session) -> Result<Bisection<ObjectId>, CliError> {
         let starts: Vec<ObjectId> = session.marks.iter().map(|m| m.commit).collect();
-        let dag = CommitCache::new(self.store).load_dag(&starts)?;
+        // The graph walked by an earlier command of this bisection is kept in the session
+        // folder, so each later command reads only commits it has not seen.
+        let graph_path = self.dir.join(GRAPH_FILE);
+        let known = std::fs::read_to_string(&graph_path)
+            .map(|text| parse_graph(&text))
+            .unwrap_or_default();
+        let known_count = known.len();
+        let mut cache = CommitCache::new(self.store);
+        cache.add_known_parents(known);
+        let dag = cache.load_dag(&starts)?;
+        if dag.len() != known_count && std::fs::create_dir_all(&self.dir).is_ok() {
+            let text = render_graph(&dag, dag.ids().copied().collect::<Vec<_>>());
+            // A failed cache write only costs re-reading commits next time.
+            let _ = crate::bisect::session::write_atomically(&graph_path, text.as_bytes());
+        }
         let mut bisection = Bisection::new(dag, session.first_parent);
         for mark in &session.marks {
             bisection.mark(mark.verdict, mark.commit)?;
@@ -735,7 +753,7 @@ impl Env<'_> {
             let commit = path[first.position];
             self.suspects(&mut cache, &commit, &commit, args.max_suspects)
         });
-        let report = render::AutoReport::build(
+        let mut report = render::AutoReport::build(
             &mut cache,
             &path,
             good_position,
@@ -744,6 +762,13 @@ impl Env<'_> {
             comparisons,
             suspects,
         );
+        if let Some(first) = &outcome.first_change {
+            let (parent, commit) = (path[first.position - 1], path[first.position]);
+            match compare(self.store, &parent, &commit, &CompareOptions::default()) {
+                Ok(diff) => report.first_change_diff = Some(diff),
+                Err(e) => report.diff_note = Some(e.to_string()),
+            }
+        }
         let mut out = std::io::stdout().lock();
         match args.output.format() {
             Format::Json => super::output::write_json(&mut out, &report)?,

@@ -11,6 +11,8 @@ use crate::bisect::predicate::Evaluation;
 use crate::bisect::state::{Bisection, Step, Terms, TestReason};
 use crate::bisect::suspects::{Suspect, Suspects};
 use crate::cli::output::format_time;
+use crate::diff::render::{NoPaint, render_markdown, render_text};
+use crate::diff::report::DiffReport;
 use crate::id::ObjectId;
 
 /// Version of the JSON output.
@@ -442,6 +444,12 @@ pub struct AutoReport {
     /// The command that shows the first change in full.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff_command: Option<String>,
+    /// The first change's commit compared with its first parent (`ev diff` report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_change_diff: Option<DiffReport>,
+    /// Why the diff is missing, when the comparison failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff_note: Option<String>,
 }
 
 impl AutoReport {
@@ -513,6 +521,8 @@ impl AutoReport {
             comparisons,
             suspects,
             diff_command,
+            first_change_diff: None,
+            diff_note: None,
         }
     }
 }
@@ -705,6 +715,12 @@ pub fn auto_human(r: &AutoReport) -> String {
         r.comparisons
     );
     suspects_human(&mut out, &r.suspects);
+    if let Some(diff) = &r.first_change_diff {
+        let _ = writeln!(out, "\nThe first change against its parent:");
+        out.push_str(&render_text(diff, &NoPaint));
+    } else if let Some(note) = &r.diff_note {
+        let _ = writeln!(out, "Diff not shown: {note}");
+    }
     if let Some(cmd) = &r.diff_command {
         let _ = writeln!(out, "Show the change: {cmd}");
     }
@@ -747,6 +763,10 @@ pub fn auto_markdown(r: &AutoReport) -> String {
             },
             f.status
         );
+    }
+    if let Some(diff) = &r.first_change_diff {
+        out.push('\n');
+        out.push_str(&render_markdown(diff));
     }
     out
 }
