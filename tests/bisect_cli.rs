@@ -265,6 +265,20 @@ fn run_finds_first_bad_commit() {
         before,
         "bisect run must not write objects"
     );
+    // Replaying the log reaches the same result; its human output names the commit.
+    let log_file = repo.path().join("bisect.log");
+    std::fs::write(&log_file, repo.log()).unwrap();
+    let done = repo
+        .ev()
+        .args(["bisect", "replay"])
+        .arg(&log_file)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&done).contains(&format!("{} is the first bad commit", ids[10])),
+        "{}",
+        stdout(&done)
+    );
     assert!(
         repo.log()
             .contains(&format!("# first bad commit: [{}]", ids[10]))
@@ -700,6 +714,16 @@ fn auto_finds_metric_shift_beyond_noise() {
         "{}",
         stdout(&human)
     );
+    assert!(stdout(&human).contains("eval.mae"), "{}", stdout(&human));
+
+    let markdown = repo
+        .ev()
+        .args(["bisect", "auto", "--format", "markdown", "c35", "c59"])
+        .output()
+        .unwrap();
+    let text = stdout(&markdown);
+    assert!(text.starts_with("## ev bisect auto"), "{text}");
+    assert!(text.contains("| Commit | +N | Item |"), "{text}");
 }
 
 #[test]
