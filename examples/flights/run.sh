@@ -37,6 +37,9 @@ if [[ ! -x "$EV" ]]; then
     exit 1
 fi
 
+# A fixed author and the pinned commit times make the commit ids the same on every run.
+export EV_AUTHOR="${EV_AUTHOR:-flights pipeline <flights-pipeline@example.com>}"
+
 workspace="${1:-}"
 if [[ -z "$workspace" ]]; then
     workspace="$(mktemp -d "${TMPDIR:-/tmp}/ev-flights.XXXXXX")"
@@ -64,7 +67,7 @@ while IFS=, read -r day model _flights _event; do
     cp "$data/metrics/$day.json" metrics.json
     # Midnight UTC of the day, so that main@{YYYY-MM-DD} names that day's snapshot.
     EV_COMMIT_TIME="${day}T00:00:00Z" "$EV" commit --quiet \
-        -m "snapshot $day" --label "day=$day" --label "model=$model"
+        -m "snapshot $day" --label "day=$day" --label "model=$model" > /dev/null
     days=$((days + 1))
     if [[ "$day" == *-01 ]]; then
         printf '  %s committed\n' "${day%-01}" >&2
@@ -78,14 +81,23 @@ step "The last snapshots (ev log -n 3)"
 step "What changed between the good day and the tip (ev diff --stat main@{$good_day} main)"
 "$EV" diff --stat "main@{$good_day}" main
 
-step "First true change (ev bisect auto --good main@{$good_day} --bad main)"
-"$EV" bisect auto --good "main@{$good_day}" --bad main
+step "First true change (ev bisect auto main@{$good_day} main)"
+# Exit 1 means no persistent departure was found; keep going to show the summary.
+"$EV" bisect auto "main@{$good_day}" main --json > bisect.json || true
+"$EV" bisect auto "main@{$good_day}" main --format markdown > incident.md || true
+"$EV" bisect auto "main@{$good_day}" main || true
 
-step "The found commit against its parent (ev diff bisect/bad~1 bisect/bad)"
-"$EV" diff bisect/bad~1 bisect/bad
+# The first change's commit id: the first "id" after "first_change" in the JSON report.
+found="$(sed -n '/"first_change"/,/"id"/p' bisect.json | grep -o '[0-9a-f]\{64\}' | head -n 1)"
+if [[ -z "$found" ]]; then
+    echo "Error: ev bisect auto found no first true change (report: $workspace/bisect.json)" >&2
+    exit 1
+fi
 
-step "Incident summary (ev bisect auto ... --format markdown)"
-"$EV" bisect auto --good "main@{$good_day}" --bad main --format markdown > incident.md
+step "The found commit against its parent (ev diff $found~1 $found)"
+"$EV" diff "$found~1" "$found"
+
+step "Incident summary ($workspace/incident.md)"
 cat incident.md
 
 step "Store integrity (ev verify)"
