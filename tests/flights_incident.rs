@@ -131,7 +131,7 @@ fn commit_id_of_day(repo: &Path, date: &str) -> String {
         .to_owned()
 }
 
-/// Whether a finding of the auto-bisect report names this item, column and slice.
+/// Checks whether a finding of the auto-bisect report names this item, column and slice.
 fn names(finding: &Value, item: &str, column: &str, slice: &str) -> bool {
     finding["item"] == item && finding["column"] == column && finding["slice"] == slice
 }
