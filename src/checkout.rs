@@ -27,7 +27,7 @@ use crate::progress::Progress;
 use crate::repo_path::RepoPath;
 use crate::store::{Store, StoreError};
 
-/// Longest symlink target accepted, in bytes (Linux `PATH_MAX`).
+/// Maximum symlink target length in bytes (Linux `PATH_MAX`).
 pub const MAX_SYMLINK_TARGET: usize = 4096;
 
 /// Deepest folder nesting accepted in a tree; deeper trees are rejected as hostile.
@@ -40,7 +40,7 @@ pub struct CheckoutOptions {
     pub force: bool,
 }
 
-/// What a checkout did, path by path.
+/// Result of a checkout, path by path.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Outcome {
     /// Files and symlinks created or replaced (including files whose mode alone changed).
@@ -183,7 +183,7 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    /// Whether `path` is selected: no filter, or it lies inside a filter path.
+    /// Returns whether `path` is selected: there is no filter, or it lies inside a filter path.
     fn selected(&mut self, path: &RepoPath) -> bool {
         if self.filter.is_empty() {
             return true;
@@ -198,7 +198,7 @@ impl Planner<'_> {
         any
     }
 
-    /// Whether a folder at `path` contains some filter path.
+    /// Returns whether a folder at `path` contains some filter path.
     fn leads_to_selection(&self, path: &RepoPath) -> bool {
         self.filter.iter().any(|f| f.starts_with(path))
     }
@@ -465,7 +465,7 @@ fn checkout_file(
 }
 
 /// Compares an existing file with the stored content byte by byte, streaming both. This gives
-/// the same answer as hashing the file into an id, without depending on the chunking parameters
+/// the same result as hashing the file into an id, without depending on the chunking parameters
 /// the content was stored with.
 fn same_content(
     store: &Store,

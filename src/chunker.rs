@@ -8,10 +8,11 @@
 //!
 //! The calling thread reads and cuts; worker threads hash, compress and stage chunks, so hashing
 //! and compression use all cores while memory stays bounded by the channel depth times the maximum
-//! chunk size, never the file size. New chunks are written without fsync and synced in one pass
-//! at the end (one late fsync per file measured about ten times cheaper than an fsync right after
-//! each write), then renamed into place; only then is the [`FileIndex`] written, so an index never
-//! names a chunk that is not durable.
+//! chunk size, never the file size. Each new chunk is written to a temp file, which two sync
+//! threads fsync while later chunks are still being compressed, so disk write-back overlaps the
+//! CPU work. After the last chunk, the temp files are renamed into place and each touched folder
+//! is fsynced once. Only then is the [`FileIndex`] written, so an index never names a chunk that
+//! is not durable.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -21,7 +22,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 
 use fastcdc::v2020::StreamCDC;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::id::ObjectId;
@@ -342,9 +342,33 @@ fn chunk_stream(
     let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(workers);
     let work_rx = Mutex::new(work_rx);
     let (done_tx, done_rx) = mpsc::channel::<Result<Done, ChunkError>>();
+    // Staged temp files go to fsync threads right away, so the disk writes them back while
+    // later chunks are still being compressed, instead of in one burst at the end.
+    let (sync_tx, sync_rx) = mpsc::channel::<PathBuf>();
+    let sync_rx = Mutex::new(sync_rx);
+    let sync_error: Mutex<Option<StoreError>> = Mutex::new(None);
     std::thread::scope(|scope| {
+        for _ in 0..SYNC_THREADS {
+            let sync_rx = &sync_rx;
+            let sync_error = &sync_error;
+            scope.spawn(move || {
+                loop {
+                    let job = match sync_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(path) = job else { break };
+                    if let Err(source) = File::open(&path).and_then(|f| f.sync_all())
+                        && let Ok(mut slot) = sync_error.lock()
+                    {
+                        slot.get_or_insert(StoreError::Io { path, source });
+                    }
+                }
+            });
+        }
         for _ in 0..workers {
             let done_tx = done_tx.clone();
+            let sync_tx = sync_tx.clone();
             let work_rx = &work_rx;
             scope.spawn(move || {
                 loop {
@@ -354,6 +378,14 @@ fn chunk_stream(
                     };
                     let Ok((index, data)) = job else { break };
                     let result = process_chunk(store, index, &data, progress);
+                    if let Ok(Done {
+                        staged: Some(object),
+                        ..
+                    }) = &result
+                    {
+                        // The syncers outlive every worker, so the send cannot fail.
+                        let _ = sync_tx.send(object.temp.to_path_buf());
+                    }
                     let failed = result.is_err();
                     if done_tx.send(result).is_err() || failed {
                         break;
@@ -362,6 +394,7 @@ fn chunk_stream(
             });
         }
         drop(done_tx);
+        drop(sync_tx);
 
         for (index, chunk) in chunker.enumerate() {
             while let Ok(result) = done_rx.try_recv() {
@@ -392,6 +425,9 @@ fn chunk_stream(
     });
     if let Some(e) = first_error {
         return Err(e);
+    }
+    if let Some(e) = sync_error.into_inner().ok().flatten() {
+        return Err(e.into());
     }
 
     let mut chunks = Vec::with_capacity(slots.len());
@@ -441,6 +477,10 @@ fn store_single(
     })
 }
 
+/// Threads that fsync staged chunks. Two keep one fsync in flight while the next is queued;
+/// fsync waits on the disk, not the CPU.
+const SYNC_THREADS: usize = 2;
+
 fn process_chunk(
     store: Option<&Store>,
     index: usize,
@@ -467,8 +507,8 @@ fn process_chunk(
     })
 }
 
-/// Makes staged chunks durable: fsyncs every temp file, renames each into place, then fsyncs
-/// each touched folder once. Returns the count and payload bytes of new chunks.
+/// Publishes staged chunks, whose temp files the sync threads have already fsynced: renames
+/// each into place, then fsyncs each touched folder once. Returns the count and payload bytes of new chunks.
 fn publish_all(
     store: &Store,
     chunks: &[ChunkRef],
@@ -480,14 +520,6 @@ fn publish_all(
         .into_iter()
         .filter(|(id, _)| seen.insert(*id))
         .collect();
-    staged.par_iter().try_for_each(|(_, object)| {
-        File::open(&object.temp)
-            .and_then(|f| f.sync_all())
-            .map_err(|source| StoreError::Io {
-                path: object.temp.to_path_buf(),
-                source,
-            })
-    })?;
     let written = staged.len() as u64;
     let mut folders = HashSet::new();
     for (_, object) in staged {

@@ -157,6 +157,10 @@ struct RawManifest {
     version: Option<Spanned<i64>>,
     #[serde(default)]
     item: Vec<Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>>,
+    /// Diff thresholds, read and validated by `ev diff` (see `diff::config`).
+    #[serde(default)]
+    #[allow(dead_code)]
+    diff: Option<toml::Value>,
 }
 
 /// 1-based line number of byte offset `offset` in `text`.

@@ -1,6 +1,6 @@
 //! Refs and reflogs: `HEAD`, `refs/heads/*` and `refs/tags/*` as files under `.ev/`.
 //!
-//! A ref file holds either 64 hex digits and a newline (a commit id) or `ref: <full name>` and a
+//! A ref file contains either 64 hex digits and a newline (a commit id) or `ref: <full name>` and a
 //! newline (a symbolic ref; only `HEAD` is symbolic). Every update is a compare-and-swap on the
 //! expected old value under a lock file:
 //!
@@ -58,6 +58,8 @@ pub enum RefError {
     },
     #[error("ref {name} conflicts with existing ref {existing}")]
     NameConflict { name: String, existing: String },
+    #[error("ref {name} conflicts with the kept reflog {reflog:?} of a deleted ref")]
+    ReflogConflict { name: String, reflog: PathBuf },
     #[error("ref {name} not found")]
     NotFound { name: String },
     #[error("failed to {action} {path:?}: {source}")]
@@ -502,6 +504,7 @@ impl RefStore {
                 if current.is_some() {
                     fs::remove_file(&path).map_err(io_err("delete ref", &path))?;
                     sync_parent(&path)?;
+                    self.remove_empty_folders(&path);
                 }
             }
         }
@@ -604,33 +607,67 @@ impl RefStore {
     /// Rejects `refs/heads/a/b` when `refs/heads/a` exists and the reverse, as git does, because a
     /// path cannot be both a file and a folder.
     fn check_no_folder_conflict(&self, name: &RefName) -> Result<(), RefError> {
+        let conflict = |existing: String| RefError::NameConflict {
+            name: name.to_string(),
+            existing,
+        };
         let path = self.ref_path(name);
-        if path.is_dir() {
+        if path.is_dir() && fs::remove_dir(&path).is_err() {
             let inside = self.list(&format!("{name}/"))?;
             let existing = inside
                 .refs
                 .first()
                 .map_or_else(|| format!("{name}/..."), |(n, _)| n.to_string());
-            return Err(RefError::NameConflict {
+            return Err(conflict(existing));
+        }
+        for prefix in folder_prefixes(name) {
+            if self.ev_dir.join(&prefix).is_file() {
+                return Err(conflict(prefix));
+            }
+        }
+
+        // Reflogs of deleted refs are kept, so their files can block the same names.
+        let logs = self.ev_dir.join("logs");
+        let log_path = self.reflog_path(name);
+        if log_path.is_dir() && fs::remove_dir(&log_path).is_err() {
+            let first = walkdir::WalkDir::new(&log_path)
+                .into_iter()
+                .filter_map(Result::ok)
+                .find(|e| e.file_type().is_file())
+                .map_or_else(|| log_path.clone(), |e| e.path().to_path_buf());
+            return Err(RefError::ReflogConflict {
                 name: name.to_string(),
-                existing,
+                reflog: first,
             });
         }
-        let mut prefix = String::new();
-        let components: Vec<&str> = name.as_str().split('/').collect();
-        for component in &components[..components.len().saturating_sub(1)] {
-            if !prefix.is_empty() {
-                prefix.push('/');
-            }
-            prefix.push_str(component);
-            if self.ev_dir.join(&prefix).is_file() {
-                return Err(RefError::NameConflict {
+        for prefix in folder_prefixes(name) {
+            let reflog = logs.join(&prefix);
+            if reflog.is_file() {
+                return Err(RefError::ReflogConflict {
                     name: name.to_string(),
-                    existing: prefix,
+                    reflog,
                 });
             }
         }
         Ok(())
+    }
+
+    /// Removes folders left empty by deleting `refs/heads/a/b`, up to `refs/heads` or
+    /// `refs/tags`, so that a ref named `refs/heads/a` can be created later. Failures are harmless:
+    /// a folder that is not empty (or holds another updater's lock) simply stays.
+    fn remove_empty_folders(&self, ref_path: &Path) {
+        let stop = [
+            self.ev_dir.join("refs/heads"),
+            self.ev_dir.join("refs/tags"),
+            self.ev_dir.join("refs"),
+        ];
+        let mut dir = ref_path.parent();
+        while let Some(d) = dir {
+            if stop.iter().any(|s| s == d) || fs::remove_dir(d).is_err() {
+                break;
+            }
+            dir = d.parent();
+        }
     }
 
     fn append_reflog(&self, name: &RefName, entry: &ReflogEntry) -> Result<(), RefError> {
@@ -652,8 +689,16 @@ impl RefStore {
     }
 }
 
-/// Parses reflog lines; a line that is not a valid entry is skipped and reported, never fatal,
-/// so one torn or edited line cannot hide the rest of a ref's history.
+/// The folder names above a ref: `refs`, `refs/heads`, `refs/heads/a` for `refs/heads/a/b`.
+fn folder_prefixes(name: &RefName) -> Vec<String> {
+    let components: Vec<&str> = name.as_str().split('/').collect();
+    (1..components.len())
+        .map(|n| components[..n].join("/"))
+        .collect()
+}
+
+/// Parses reflog lines. A line that is not a valid entry is skipped and reported instead of
+/// failing the read, so one torn or edited line cannot hide the rest of a ref's history.
 pub fn parse_reflog(reader: impl BufRead) -> io::Result<Reflog> {
     let mut reflog = Reflog::default();
     for (index, line) in reader.split(b'\n').enumerate() {
@@ -818,6 +863,10 @@ struct RefLock {
 
 impl RefLock {
     fn acquire(ref_path: &Path, name: &str) -> Result<RefLock, RefError> {
+        Self::acquire_within(ref_path, name, LOCK_WAIT)
+    }
+
+    fn acquire_within(ref_path: &Path, name: &str, wait: Duration) -> Result<RefLock, RefError> {
         let mut lock_path = ref_path.as_os_str().to_owned();
         lock_path.push(".lock");
         let path = PathBuf::from(lock_path);
@@ -851,7 +900,7 @@ impl RefLock {
             if is_stale(&info, age, &hostname(), pid_alive) && break_lock(&path, &info) {
                 continue;
             }
-            if started.elapsed() >= LOCK_WAIT {
+            if started.elapsed() >= wait {
                 return Err(RefError::Locked {
                     name: name.to_owned(),
                     lock: path,
@@ -892,8 +941,8 @@ fn read_lock(path: &Path) -> Option<(LockInfo, Duration)> {
     Some((info, age))
 }
 
-/// Breaks a stale lock without racing another breaker: the lock is renamed to a unique name and
-/// checked; if it turns out to be a different (fresh) lock, it is linked back into place.
+/// Breaks a stale lock without racing another breaker. The lock is renamed to a unique name and
+/// re-read, and if it turns out to be a different (fresh) lock, it is linked back into place.
 fn break_lock(path: &Path, judged: &LockInfo) -> bool {
     let mut aside = path.as_os_str().to_owned();
     aside.push(format!(".broken-{}", std::process::id()));
@@ -940,6 +989,13 @@ mod tests {
         fs::write(tmp.path().join("HEAD"), "ref: refs/heads/main\n").unwrap();
         let refs = RefStore::new(tmp.path());
         (tmp, refs)
+    }
+
+    fn tmp_logs(refs: &RefStore) -> PathBuf {
+        refs.reflog_path(&RefName::head())
+            .parent()
+            .unwrap()
+            .to_path_buf()
     }
 
     fn sig() -> Signature {
@@ -1099,6 +1155,54 @@ mod tests {
     }
 
     #[test]
+    fn detached_head_updates_itself() {
+        let (tmp, refs) = store();
+        let main = RefName::branch("main").unwrap();
+        refs.update(&main, Expected::Absent, id(1), &sig(), "x")
+            .unwrap();
+        fs::write(tmp.path().join("HEAD"), format!("{}\n", id(1))).unwrap();
+        assert_eq!(refs.head_target().unwrap(), None);
+        refs.update(
+            &RefName::head(),
+            Expected::Value(id(1)),
+            id(2),
+            &sig(),
+            "commit: d",
+        )
+        .unwrap();
+        assert_eq!(refs.resolve(&RefName::head()).unwrap(), Some(id(2)));
+        // The branch HEAD left stays where it was.
+        assert_eq!(refs.resolve(&main).unwrap(), Some(id(1)));
+        assert_eq!(refs.reflog(&main).unwrap().entries.len(), 1);
+        assert_eq!(refs.reflog(&RefName::head()).unwrap().entries.len(), 2);
+
+        refs.set_head_symbolic(&main, &sig(), "checkout: main")
+            .unwrap();
+        assert_eq!(refs.head_target().unwrap(), Some(main));
+    }
+
+    #[test]
+    fn live_lock_waits_then_names_the_file() {
+        let (tmp, _refs) = store();
+        let ref_path = tmp.path().join("refs/heads/main");
+        let held = RefLock::acquire(&ref_path, "refs/heads/main").unwrap();
+        let started = Instant::now();
+        let err = RefLock::acquire_within(&ref_path, "refs/heads/main", Duration::from_millis(200))
+            .unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        let message = err.to_string();
+        assert!(matches!(err, RefError::Locked { .. }), "{message}");
+        assert!(message.contains("main.lock"), "{message}");
+        assert!(
+            message.contains(&format!("pid {}", std::process::id())),
+            "{message}"
+        );
+        // Released locks can be taken again at once.
+        held.release();
+        RefLock::acquire_within(&ref_path, "refs/heads/main", Duration::ZERO).unwrap();
+    }
+
+    #[test]
     fn damaged_reflog_line_is_skipped() {
         let good = serde_json::to_string(&ReflogEntry {
             time: sig().time,
@@ -1135,6 +1239,26 @@ mod tests {
             .update(&ab, Expected::Absent, id(1), &sig(), "x")
             .unwrap_err();
         assert!(matches!(err, RefError::NameConflict { .. }), "{err}");
+
+        // A deleted ref's kept reflog still blocks the name, and the error names the file.
+        refs.delete(&a, Expected::Value(id(1)), &sig(), "x")
+            .unwrap();
+        let err = refs
+            .update(&ab, Expected::Absent, id(2), &sig(), "x")
+            .unwrap_err();
+        assert!(matches!(err, RefError::ReflogConflict { .. }), "{err}");
+        assert!(err.to_string().contains("logs/refs/heads/a"), "{err}");
+        assert_eq!(refs.resolve(&ab).unwrap(), None);
+
+        // Once that reflog is moved away, the empty ref folder is no obstacle either way.
+        fs::remove_file(refs.reflog_path(&a)).unwrap();
+        refs.update(&ab, Expected::Absent, id(2), &sig(), "x")
+            .unwrap();
+        refs.delete(&ab, Expected::Value(id(2)), &sig(), "x")
+            .unwrap();
+        fs::remove_dir_all(tmp_logs(&refs).join("refs/heads/a")).unwrap();
+        refs.update(&a, Expected::Absent, id(1), &sig(), "x")
+            .unwrap();
     }
 
     #[test]
@@ -1153,6 +1277,7 @@ mod tests {
             .unwrap();
         assert_eq!(refs.resolve(&a).unwrap(), None);
         let names = refs.reflog_names().unwrap();
-        assert!(names.contains(&a) && names.contains(&t));
+        assert!(names.contains(&a));
+        assert!(names.contains(&t));
     }
 }

@@ -381,12 +381,14 @@ fn resolve_base(
     match base {
         Base::Name(name) => {
             if let Ok(id) = name.parse::<ObjectId>() {
-                source.read_commit(&id).map_err(|e| match e {
-                    RevisionError::NotACommit { .. } | RevisionError::Object { .. } => e,
-                    _ => RevisionError::Unknown {
+                // An id that names no object is a typo (exit 2), not damage; an existing object
+                // that fails to read is damage.
+                if source.commits_with_prefix(name)?.is_empty() {
+                    return Err(RevisionError::Unknown {
                         spec: spec.to_owned(),
-                    },
-                })?;
+                    });
+                }
+                source.read_commit(&id)?;
                 return Ok(id);
             }
             if let Some(full) = lookup_ref(refs, name)? {

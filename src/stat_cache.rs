@@ -5,9 +5,10 @@
 //! unreadable, corrupt or differently versioned cache, or one made with other chunking
 //! parameters, is treated as empty: the cache only saves work, it is never a source of truth.
 //!
-//! Racy timestamps: a file changed twice within one timestamp tick keeps the same mtime, so an
+//! Racy timestamps: a file changed twice within one timestamp tick keeps the same mtime. So an
 //! entry is trusted only if the file's mtime is strictly older than the moment the cache was
-//! written (taken from the file system clock as the mtime of the new cache file, like git's index).
+//! written. That moment is the mtime of the new cache file, read from the file system clock as
+//! git does for its index.
 //! Entries that fail that rule are dropped when saving and the file is hashed again next time.
 
 use std::collections::BTreeMap;

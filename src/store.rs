@@ -269,6 +269,13 @@ impl Store {
         encoder.write_all(header).map_err(io_err)?;
         encoder.write_all(payload).map_err(io_err)?;
         let file = encoder.finish().map_err(io_err)?;
+        // Temp files are created owner-only; objects are readable by everyone, as in git.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(fs::Permissions::from_mode(0o644))
+                .map_err(io_err)?;
+        }
         if sync {
             file.sync_all().map_err(io_err)?;
         }
@@ -934,6 +941,21 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with(TEMP_PREFIX))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn concurrent_writes_of_one_object() {
+        let (_dir, store) = temp_store();
+        let payload = vec![42u8; 100_000];
+        let ids: Vec<ObjectId> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| store.write_bytes(ObjectKind::Blob, &payload).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(ids.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(store.read(&ids[0]).unwrap().1, payload);
+        assert_eq!(store.iter_ids().count(), 1);
     }
 
     #[test]

@@ -24,7 +24,7 @@ const MAX_REFERENCES: usize = 10;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Root {
     pub id: ObjectId,
-    /// Where the root comes from, e.g. `refs/heads/main` or `reflog HEAD@{3}`.
+    /// Origin of the root, e.g. `refs/heads/main` or `reflog HEAD@{3}`.
     pub source: String,
 }
 
@@ -41,7 +41,7 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether the walk finished and found nothing wrong.
+    /// Returns whether the walk finished without findings.
     pub fn is_ok(&self) -> bool {
         self.findings.is_empty() && !self.interrupted
     }
@@ -52,13 +52,13 @@ impl Report {
 pub struct Finding {
     pub problem: Problem,
     pub id: ObjectId,
-    /// What is wrong, in one sentence.
+    /// One-sentence description of the problem.
     pub message: String,
-    /// Where the object is referenced from (first [`MAX_REFERENCES`]).
+    /// Places that reference the object (the first [`MAX_REFERENCES`]).
     pub referenced_by: Vec<Reference>,
     /// References beyond those listed.
     pub more_references: u64,
-    /// What to do about it, in one line.
+    /// One-line advice on the fix.
     pub hint: String,
 }
 
@@ -99,7 +99,7 @@ impl Problem {
     }
 }
 
-/// Where an object is referenced from.
+/// A place that references an object.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Reference {
     /// The root the walk started from (its `source`).
@@ -111,7 +111,7 @@ pub struct Reference {
     pub path: String,
 }
 
-/// What a link expects to find.
+/// Kind of object a link must point to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Expect {
     Commit,
@@ -264,7 +264,7 @@ impl Walker<'_> {
     fn visit(&mut self, work: Work) {
         self.visited.insert(work.id, Visited::default());
         let id = work.id;
-        // The header tells the kind and length cheaply; blobs are then streamed, other kinds
+        // The header gives the kind and length cheaply. Blobs are then streamed, and other kinds
         // are read whole (bounded by the store's read limit) to parse their JSON.
         let (kind, payload_len) = match self.store.open_payload(&id) {
             Ok(reader) => (reader.kind(), reader.payload_len()),
@@ -476,7 +476,7 @@ fn describe_reference(reference: &Reference) -> String {
     out
 }
 
-/// Whether a JSON key names a link under the record link rule.
+/// Returns whether a JSON key names a link under the record link rule.
 pub fn is_link_key(key: &str) -> bool {
     key == "id" || key.ends_with("_id") || key.ends_with("ids")
 }
@@ -761,6 +761,45 @@ mod tests {
         assert_eq!(sizes[0].referenced_by[0].path, "data/big.bin");
         assert_eq!(sizes[0].referenced_by[0].commit, Some(repo.commit));
         assert!(sizes[0].message.contains("100007"), "{}", sizes[0].message);
+    }
+
+    #[test]
+    fn file_index_size_mismatch_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::init(&dir.path().join("objects")).unwrap();
+        let chunk = store.write_bytes(ObjectKind::Blob, b"0123456789").unwrap();
+        let index = FileIndex {
+            size: 25,
+            chunks: vec![
+                crate::object::ChunkRef {
+                    id: chunk,
+                    size: 10,
+                },
+                crate::object::ChunkRef {
+                    id: chunk,
+                    size: 10,
+                },
+            ],
+        };
+        let file = store.write_json(ObjectKind::File, &index).unwrap();
+        let tree = store
+            .write_json(
+                ObjectKind::Tree,
+                &Tree {
+                    entries: vec![entry("f.bin", EntryType::File, file, 25)],
+                },
+            )
+            .unwrap();
+        let commit = make_commit(&store, tree, vec![], None);
+        let root = Root {
+            id: commit,
+            source: "HEAD".into(),
+        };
+        let report = verify(&store, &[root], &NoProgress, &AtomicBool::new(false));
+        assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
+        assert_eq!(report.findings[0].problem, Problem::SizeMismatch);
+        assert_eq!(report.findings[0].id, file);
+        assert_eq!(report.findings[0].referenced_by[0].path, "f.bin");
     }
 
     #[test]

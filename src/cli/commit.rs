@@ -42,6 +42,14 @@ pub fn cmd_commit(ctx: &Context, args: &CommitArgs) -> CmdResult {
     for warning in &collected.warnings {
         ctx.warn(warning);
     }
+    for path in &args.paths {
+        if std::fs::symlink_metadata(ctx.cwd.join(path)).is_err() {
+            return Err(CliError::user(
+                format!("path {path:?} not found"),
+                "give existing files or folders inside the workspace",
+            ));
+        }
+    }
     // Paths on the command line are relative to where ev runs, not to the workspace root.
     let paths = args
         .paths

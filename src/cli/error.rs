@@ -210,7 +210,8 @@ impl Classify for RefError {
         match self {
             RefError::InvalidName { .. }
             | RefError::NotFound { .. }
-            | RefError::NameConflict { .. } => ErrorClass::User,
+            | RefError::NameConflict { .. }
+            | RefError::ReflogConflict { .. } => ErrorClass::User,
             RefError::Damaged { .. } => ErrorClass::Damaged,
             RefError::Conflict { .. } | RefError::Locked { .. } => ErrorClass::Conflict,
             RefError::Io { .. } => ErrorClass::Internal,
@@ -228,6 +229,11 @@ impl Classify for RefError {
             RefError::NameConflict { existing, .. } => {
                 format!("choose another name or delete {existing} first")
             }
+            RefError::ReflogConflict { reflog, .. } => format!(
+                "choose another name, or move {} out of .ev/logs (it keeps the deleted ref's \
+                 history visible to `ev verify`)",
+                reflog.display()
+            ),
             RefError::Damaged { path, .. } => format!(
                 "restore {} from the reflog (`ev reflog`) or delete it",
                 path.display()
@@ -368,6 +374,38 @@ fn typed_hint(source: &(dyn std::error::Error + Send + Sync + 'static)) -> Optio
         _ => return None,
     };
     Some(hint.to_owned())
+}
+
+impl Classify for crate::diff::compare::DiffError {
+    fn class(&self) -> ErrorClass {
+        use crate::diff::compare::DiffError;
+        use crate::diff::table::TableError;
+        match self {
+            DiffError::Store(e) => e.class(),
+            // A key or column problem comes from how the golden items were declared.
+            DiffError::Table {
+                source:
+                    TableError::KeyMissing { .. }
+                    | TableError::KeyIncompatible { .. }
+                    | TableError::DuplicateColumn { .. }
+                    | TableError::TooManyRows { .. },
+                ..
+            } => ErrorClass::User,
+            DiffError::Table { .. } => ErrorClass::Damaged,
+            DiffError::ReadTable { .. } => ErrorClass::Internal,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        use crate::diff::compare::DiffError;
+        match self {
+            DiffError::Store(e) => e.hint(),
+            DiffError::Table { item, .. } => Some(format!(
+                "check key_columns of item {item:?} in evidence.toml, or run `ev verify`"
+            )),
+            DiffError::ReadTable { .. } => Some(HINT_VERIFY.to_owned()),
+        }
+    }
 }
 
 impl Classify for StoreError {

@@ -15,10 +15,12 @@ pub mod context;
 pub mod error;
 pub mod output;
 
+mod bisect;
 mod branch;
 mod cat;
 mod checkout;
 mod commit;
+mod diff;
 mod init;
 mod log;
 mod ls;
@@ -65,25 +67,35 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Heading of the global options in `--help`.
+const GLOBAL: &str = "Global options";
+
 /// Options accepted by every command.
 #[derive(Clone, Debug, Args)]
 pub struct GlobalArgs {
     /// Repository to use: a `.ev` folder or a folder containing one [default: search upwards
     /// from the current directory]
-    #[arg(long, global = true, env = "EV_DIR", value_name = "PATH")]
+    #[arg(long, global = true, env = "EV_DIR", value_name = "PATH", help_heading = GLOBAL)]
     pub repo: Option<PathBuf>,
 
     /// Workspace whose files are snapshot [default: the folder holding `.ev`, or the current
     /// directory when --repo or EV_DIR is given]
-    #[arg(long, global = true, env = "EV_WORK_TREE", value_name = "DIR")]
+    #[arg(long, global = true, env = "EV_WORK_TREE", value_name = "DIR", help_heading = GLOBAL)]
     pub work_tree: Option<PathBuf>,
 
     /// When to colour output
-    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = ColorWhen::Auto,
+        value_name = "WHEN",
+        help_heading = GLOBAL
+    )]
     pub color: ColorWhen,
 
     /// Print only data and errors, no progress or notes
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
     pub quiet: bool,
 }
 
@@ -99,6 +111,8 @@ pub enum ColorWhen {
 /// Every subcommand. Add a variant here and an arm in [`dispatch`] to register a command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Find the first commit with a change (by hand, with a command, a predicate, or auto)
+    Bisect(bisect::BisectArgs),
     /// Create a repository (`.ev/`) and a commented evidence.toml
     Init(init::InitArgs),
     /// Snapshot the declared evidence (or the given paths) as a new commit
@@ -107,6 +121,8 @@ pub enum Command {
     Log(log::LogArgs),
     /// Show a commit: metadata, provenance, items and changed paths
     Show(show::ShowArgs),
+    /// Show what changed between two snapshots, most serious first
+    Diff(diff::DiffArgs),
     /// List the files of a snapshot
     Ls(ls::LsArgs),
     /// Print a file of a snapshot to stdout
@@ -128,10 +144,12 @@ pub enum Command {
 /// Runs one parsed command.
 pub fn dispatch(ctx: &Context, command: &Command) -> CmdResult {
     match command {
+        Command::Bisect(args) => bisect::cmd_bisect(ctx, args),
         Command::Init(args) => init::cmd_init(ctx, args),
         Command::Commit(args) => commit::cmd_commit(ctx, args),
         Command::Log(args) => log::cmd_log(ctx, args),
         Command::Show(args) => show::cmd_show(ctx, args),
+        Command::Diff(args) => diff::cmd_diff(ctx, args),
         Command::Ls(args) => ls::cmd_ls(ctx, args),
         Command::Cat(args) => cat::cmd_cat(ctx, args),
         Command::RevParse(args) => rev_parse::cmd_rev_parse(ctx, args),
@@ -154,8 +172,8 @@ pub fn main() -> ExitCode {
     ctx.install_interrupt_handler();
     let result = dispatch(&ctx, &cli.command);
     let _ = std::io::stdout().flush();
+    // A command that finished despite Ctrl-C reports its own outcome: its work is complete.
     match result {
-        Ok(_) if ctx.interrupted() => report(&CliError::interrupted(), cli.global.color),
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => report(&e, cli.global.color),
     }

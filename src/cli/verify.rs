@@ -123,12 +123,12 @@ pub fn cmd_verify(ctx: &Context, args: &VerifyArgs) -> CmdResult {
         write_json(&mut out, &json)?;
     } else {
         for finding in &report.findings {
-            writeln!(
-                out,
-                "{}",
-                ctx.style
-                    .removed(&format!("{:?}: {}", finding.problem, finding.message))
-            )?;
+            let problem = serde_json::to_value(finding.problem)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let headline = format!("{problem} {}: {}", finding.id, finding.message);
+            writeln!(out, "{}", ctx.style.removed(&headline))?;
             for reference in &finding.referenced_by {
                 let commit = reference
                     .commit

@@ -1,0 +1,74 @@
+use crate::common::*;
+
+#[test]
+fn manifest_items_are_committed() {
+    let repo = Repo::new();
+    repo.write(
+        "evidence.toml",
+        r#"
+[[item]]
+name = "config"
+kind = "file"
+path = "conf/train.yaml"
+
+[[item]]
+name = "metrics"
+kind = "metrics"
+glob = "metrics/*.json"
+threshold = 0.1
+"#,
+    );
+    repo.write("conf/train.yaml", "lr: 0.1\n");
+    repo.write("metrics/a.json", "{}");
+    repo.write("metrics/b.json", "{}");
+    repo.write("unrelated.txt", "not declared");
+    repo.commit("m", T0, &[]);
+
+    let all = stdout(&repo.ev().args(["ls", "HEAD", "-r"]).output().unwrap());
+    assert!(
+        all.contains("conf/train.yaml") && all.contains("metrics/b.json"),
+        "{all}"
+    );
+    assert!(!all.contains("unrelated.txt"), "{all}");
+    let show = repo.json(&["show", "HEAD"]);
+    let items = show["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["name"], "config");
+    assert_eq!(items[1]["kind"], "metrics");
+    assert_eq!(
+        items[1]["paths"],
+        serde_json::json!(["metrics/a.json", "metrics/b.json"])
+    );
+    assert!(items[1]["record"].is_null());
+}
+
+#[test]
+fn invalid_manifest_names_key_and_line() {
+    let repo = Repo::new();
+    repo.write(
+        "evidence.toml",
+        "[[item]]\nname = \"flights\"\nkind = \"sampel\"\npath = \"f.csv\"\n",
+    );
+    let err = fails_with(repo.ev().args(["commit", "-m", "m"]), 2);
+    assert!(
+        err.contains("evidence.toml:3: item \"flights\": unknown kind \"sampel\""),
+        "{err}"
+    );
+
+    repo.write("evidence.toml", "\n\n[[itme]]\nname = \"x\"\n");
+    let err = fails_with(repo.ev().args(["commit", "-m", "m"]), 2);
+    assert!(
+        err.contains("evidence.toml:3:") && err.contains("itme"),
+        "{err}"
+    );
+
+    repo.write(
+        "evidence.toml",
+        "[[item]]\nname = \"cfg\"\nkind = \"file\"\nglob = \"conf/*.yml\"\n",
+    );
+    let err = fails_with(repo.ev().args(["commit", "-m", "m"]), 2);
+    assert!(
+        err.contains("evidence.toml:1: item \"cfg\": glob \"conf/*.yml\" matches nothing"),
+        "{err}"
+    );
+}
