@@ -251,6 +251,11 @@ impl Classify for RefError {
                  history visible to `ev verify`)",
                 reflog.display()
             ),
+            // Without HEAD the folder is no longer recognised as a repository.
+            RefError::Damaged { name, path, .. } if name == "HEAD" => format!(
+                "write \"ref: refs/heads/main\" (or a commit id from `ev reflog`) into {}",
+                path.display()
+            ),
             RefError::Damaged { path, .. } => format!(
                 "restore {} from the reflog (`ev reflog`) or delete it",
                 path.display()

@@ -487,3 +487,16 @@ fn log_shows_history_up_to_missing_commit() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stdout(&out).is_empty(), "{}", stdout(&out));
 }
+
+#[test]
+fn damaged_head_hint_keeps_repository() {
+    let repo = Repo::new();
+    std::fs::write(repo.ev_dir().join("HEAD"), "garbage\n").unwrap();
+    let err = fails_with(repo.ev().arg("log"), 3);
+    assert!(err.contains("ref HEAD is damaged"), "{err}");
+    assert!(
+        err.contains("Hint: write \"ref: refs/heads/main\""),
+        "{err}"
+    );
+    assert!(!err.contains("delete it"), "{err}");
+}
