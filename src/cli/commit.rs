@@ -42,6 +42,14 @@ pub fn cmd_commit(ctx: &Context, args: &CommitArgs) -> CmdResult {
     for warning in &collected.warnings {
         ctx.warn(warning);
     }
+    // As git does, an empty message is rejected: auditors read these messages to learn why a
+    // snapshot was taken.
+    if args.message.trim().is_empty() {
+        return Err(CliError::user(
+            "commit message is empty",
+            "say why the snapshot was taken, e.g. -m \"nightly run 2026-12-04\"",
+        ));
+    }
     for path in &args.paths {
         if std::fs::symlink_metadata(ctx.cwd.join(path)).is_err() {
             return Err(CliError::user(

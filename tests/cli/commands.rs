@@ -500,3 +500,16 @@ fn damaged_head_hint_keeps_repository() {
     );
     assert!(!err.contains("delete it"), "{err}");
 }
+
+#[test]
+fn commit_with_empty_message_is_rejected() {
+    let repo = Repo::new();
+    repo.write("a.txt", "a");
+    for message in ["", "  \n"] {
+        let err = fails_with(repo.ev().args(["commit", "-m", message, "a.txt"]), 2);
+        assert!(err.contains("commit message is empty"), "{err}");
+        assert!(err.contains("Hint: "), "{err}");
+    }
+    let log = repo.ev().args(["log"]).output().unwrap();
+    assert_ne!(log.status.code(), Some(0), "no commit may have been made");
+}
