@@ -298,8 +298,8 @@ fn chunk_stream(
         path: path.to_owned(),
         source,
     };
-    // Chunks always go through a deferred handle; with a plain store the barrier runs below,
-    // before this returns and so before the index naming the chunks is written.
+    // Chunks always go through a deferred handle. With a plain store the barrier runs below,
+    // before the index naming the chunks is written.
     let original = store;
     let batch = store.map(|s| {
         if s.is_deferred() {

@@ -207,9 +207,9 @@ impl Store {
         }
     }
 
-    /// A handle on the same folder whose writes are not durable until [`Store::sync_pending`]
-    /// returns: it neither fsyncs temp files nor folders, it only asks the kernel to start writing
-    /// back each new file. Clones share one pending set. Objects it writes may be lost or cut
+    /// Returns a handle on the same folder whose writes are not durable until
+    /// [`Store::sync_pending`] returns. It fsyncs neither temp files nor folders, and only starts
+    /// the kernel's write-back of each new file. Clones share one pending set. Objects it writes may be lost or cut
     /// short by a power loss before the barrier, so nothing durable (a ref) may name them earlier.
     pub fn deferred(&self) -> Store {
         Store {
@@ -226,9 +226,9 @@ impl Store {
         self.inner.pending.is_some()
     }
 
-    /// The durability barrier: makes every object this deferred handle wrote, or found already
-    /// stored and relied on, durable under its final name, by fsyncing each such file and each
-    /// touched folder (the folder fsync makes the rename durable), several at once. Write-back
+    /// Runs the durability barrier: makes every object this deferred handle wrote, or found
+    /// already stored and relied on, durable under its final name. It fsyncs each such file and
+    /// each touched folder, several at once, and the folder fsync makes the rename durable. Write-back
     /// was started when each file was written, so little is left to wait for. Does nothing on a
     /// plain handle, whose writes are durable when they return. On failure the pending set is
     /// kept, so a later call retries it all.
