@@ -13,6 +13,7 @@
 //!   re-read raw data; a **slice** is the subset of rows sharing one value of a declared column.
 #![forbid(unsafe_code)]
 
+pub mod bisect;
 pub mod checkout;
 pub mod chunker;
 pub mod cli;

@@ -15,6 +15,7 @@ pub mod context;
 pub mod error;
 pub mod output;
 
+mod bisect;
 mod branch;
 mod cat;
 mod checkout;
@@ -110,6 +111,8 @@ pub enum ColorWhen {
 /// Every subcommand. Add a variant here and an arm in [`dispatch`] to register a command.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Find the first commit with a change (by hand, with a command, a predicate, or auto)
+    Bisect(bisect::BisectArgs),
     /// Create a repository (`.ev/`) and a commented evidence.toml
     Init(init::InitArgs),
     /// Snapshot the declared evidence (or the given paths) as a new commit
@@ -141,6 +144,7 @@ pub enum Command {
 /// Runs one parsed command.
 pub fn dispatch(ctx: &Context, command: &Command) -> CmdResult {
     match command {
+        Command::Bisect(args) => bisect::cmd_bisect(ctx, args),
         Command::Init(args) => init::cmd_init(ctx, args),
         Command::Commit(args) => commit::cmd_commit(ctx, args),
         Command::Log(args) => log::cmd_log(ctx, args),

@@ -15,12 +15,11 @@ path = "conf/train.yaml"
 name = "metrics"
 kind = "metrics"
 glob = "metrics/*.json"
-threshold = 0.1
 "#,
     );
     repo.write("conf/train.yaml", "lr: 0.1\n");
-    repo.write("metrics/a.json", "{}");
-    repo.write("metrics/b.json", "{}");
+    repo.write("metrics/a.json", r#"{"eval": {"auc": 0.91}}"#);
+    repo.write("metrics/b.json", r#"{"latency": {"p99": 120}}"#);
     repo.write("unrelated.txt", "not declared");
     repo.commit("m", T0, &[]);
 
@@ -39,7 +38,9 @@ threshold = 0.1
         items[1]["paths"],
         serde_json::json!(["metrics/a.json", "metrics/b.json"])
     );
-    assert!(items[1]["record"].is_null());
+    // Typed kinds get a record object beside the raw files; plain files do not.
+    assert!(items[0]["record"].is_null(), "{show}");
+    assert!(items[1]["record"].is_string(), "{show}");
 }
 
 #[test]
