@@ -149,7 +149,10 @@ fn commit(repo: &Path, file: &Path) -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
 
-    let out = write_file(&store, &params, file, &NoProgress, &AtomicBool::new(false))?;
+    // Deferred writes plus one barrier, as a commit does before it moves its ref.
+    let batch = store.deferred();
+    let out = write_file(&batch, &params, file, &NoProgress, &AtomicBool::new(false))?;
+    batch.sync_pending()?;
     cache.insert(&path, &meta, out.id, ev::object::EntryType::File);
     cache.save()?;
     println!(

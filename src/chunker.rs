@@ -8,11 +8,13 @@
 //!
 //! The calling thread reads and cuts; worker threads hash, compress and stage chunks, so hashing
 //! and compression use all cores while memory stays bounded by the channel depth times the maximum
-//! chunk size, never the file size. Each new chunk is written to a temp file, which two sync
-//! threads fsync while later chunks are still being compressed, so disk write-back overlaps the
-//! CPU work. After the last chunk, the temp files are renamed into place and each touched folder
-//! is fsynced once. Only then is the [`FileIndex`] written, so an index never names a chunk that
-//! is not durable.
+//! chunk size, never the file size. Chunks are written through a deferred store handle
+//! ([`Store::deferred`]): each new chunk's temp file only starts its write-back, so the disk works
+//! while later chunks are compressed, and is renamed into place after the last chunk. With a
+//! deferred store from the caller, the caller's durability barrier covers chunks and index alike
+//! (a commit runs it before moving its ref). With a plain store, the chunks are made durable in
+//! one barrier here before the [`FileIndex`] is written, so an index never names a chunk that is
+//! not durable.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -27,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::id::ObjectId;
 use crate::object::{ChunkRef, FileIndex, ObjectKind, canonical_header, encode_bytes, encode_json};
 use crate::progress::Progress;
-use crate::store::{StagedObject, Store, StoreError, sync_folder_path};
+use crate::store::{StagedObject, Store, StoreError};
 
 /// Content-defined chunking parameters, in bytes. They are part of the repository config because
 /// they decide the ids of large files: changing them breaks nothing but stops deduplication
@@ -296,6 +298,17 @@ fn chunk_stream(
         path: path.to_owned(),
         source,
     };
+    // Chunks always go through a deferred handle. With a plain store the barrier runs below,
+    // before the index naming the chunks is written.
+    let original = store;
+    let batch = store.map(|s| {
+        if s.is_deferred() {
+            s.clone()
+        } else {
+            s.deferred()
+        }
+    });
+    let store = batch.as_ref();
     // Read one byte past min_size to learn whether the stream is a single blob.
     let min = params.min_size as usize;
     let mut head = vec![0u8; min + 1];
@@ -342,33 +355,9 @@ fn chunk_stream(
     let (work_tx, work_rx) = mpsc::sync_channel::<(usize, Vec<u8>)>(workers);
     let work_rx = Mutex::new(work_rx);
     let (done_tx, done_rx) = mpsc::channel::<Result<Done, ChunkError>>();
-    // Staged temp files go to fsync threads right away, so the disk writes them back while
-    // later chunks are still being compressed, instead of in one burst at the end.
-    let (sync_tx, sync_rx) = mpsc::channel::<PathBuf>();
-    let sync_rx = Mutex::new(sync_rx);
-    let sync_error: Mutex<Option<StoreError>> = Mutex::new(None);
     std::thread::scope(|scope| {
-        for _ in 0..SYNC_THREADS {
-            let sync_rx = &sync_rx;
-            let sync_error = &sync_error;
-            scope.spawn(move || {
-                loop {
-                    let job = match sync_rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => break,
-                    };
-                    let Ok(path) = job else { break };
-                    if let Err(source) = File::open(&path).and_then(|f| f.sync_all())
-                        && let Ok(mut slot) = sync_error.lock()
-                    {
-                        slot.get_or_insert(StoreError::Io { path, source });
-                    }
-                }
-            });
-        }
         for _ in 0..workers {
             let done_tx = done_tx.clone();
-            let sync_tx = sync_tx.clone();
             let work_rx = &work_rx;
             scope.spawn(move || {
                 loop {
@@ -378,14 +367,6 @@ fn chunk_stream(
                     };
                     let Ok((index, data)) = job else { break };
                     let result = process_chunk(store, index, &data, progress);
-                    if let Ok(Done {
-                        staged: Some(object),
-                        ..
-                    }) = &result
-                    {
-                        // The syncers outlive every worker, so the send cannot fail.
-                        let _ = sync_tx.send(object.temp.to_path_buf());
-                    }
                     let failed = result.is_err();
                     if done_tx.send(result).is_err() || failed {
                         break;
@@ -394,7 +375,6 @@ fn chunk_stream(
             });
         }
         drop(done_tx);
-        drop(sync_tx);
 
         for (index, chunk) in chunker.enumerate() {
             while let Ok(result) = done_rx.try_recv() {
@@ -426,9 +406,6 @@ fn chunk_stream(
     if let Some(e) = first_error {
         return Err(e);
     }
-    if let Some(e) = sync_error.into_inner().ok().flatten() {
-        return Err(e.into());
-    }
 
     let mut chunks = Vec::with_capacity(slots.len());
     for (index, slot) in slots.into_iter().enumerate() {
@@ -443,6 +420,11 @@ fn chunk_stream(
         Some(store) => publish_all(store, &chunks, staged)?,
         None => (0, 0),
     };
+    if let (Some(batch), Some(original)) = (store, original) {
+        if !original.is_deferred() {
+            batch.sync_pending()?;
+        }
+    }
     Ok(Chunked {
         size,
         single: None,
@@ -477,10 +459,6 @@ fn store_single(
     })
 }
 
-/// Threads that fsync staged chunks. Two keep one fsync in flight while the next is queued;
-/// fsync waits on the disk, not the CPU.
-const SYNC_THREADS: usize = 2;
-
 fn process_chunk(
     store: Option<&Store>,
     index: usize,
@@ -493,7 +471,7 @@ fn process_chunk(
     hasher.update(data);
     let id = ObjectId::from(hasher.finalize());
     let staged = match store {
-        Some(store) => store.stage_with(&id, &header, data, false)?,
+        Some(store) => store.stage(&id, &header, data)?,
         None => None,
     };
     progress.add(data.len() as u64);
@@ -507,8 +485,8 @@ fn process_chunk(
     })
 }
 
-/// Publishes staged chunks, whose temp files the sync threads have already fsynced: renames
-/// each into place, then fsyncs each touched folder once. Returns the count and payload bytes of new chunks.
+/// Publishes staged chunks through the deferred handle `store`: renames each into place, leaving
+/// durability to its barrier. Returns the count and payload bytes of new chunks.
 fn publish_all(
     store: &Store,
     chunks: &[ChunkRef],
@@ -521,15 +499,8 @@ fn publish_all(
         .filter(|(id, _)| seen.insert(*id))
         .collect();
     let written = staged.len() as u64;
-    let mut folders = HashSet::new();
     for (_, object) in staged {
-        if let Some(folder) = object.target.parent() {
-            folders.insert(folder.to_owned());
-        }
-        store.publish(object, false)?;
-    }
-    for folder in &folders {
-        sync_folder_path(folder)?;
+        store.publish(object)?;
     }
     // Each new chunk counts once even if the file repeats it.
     let bytes_new = chunks

@@ -233,6 +233,9 @@ pub fn commit(
     for key in request.labels.keys() {
         check_label_key(key)?;
     }
+    // Every object of this commit is written without its own fsync; the barrier before the ref
+    // update makes all of them durable at once.
+    let store = &store.deferred();
     let work_tree = repo.work_tree();
 
     // Which paths, and which items, this snapshot covers.
@@ -374,6 +377,7 @@ pub fn commit(
         };
         let id = store.write_json(ObjectKind::Commit, &commit)?;
         crash_point("after-commit");
+        store.sync_pending()?;
         crash_point("before-ref");
         let summary = request.message.lines().next().unwrap_or("");
         let message = if parent.is_none() {

@@ -4,13 +4,18 @@
 //! one zstd frame whose decompressed content is the object's canonical bytes
 //! (`"<kind> <format> <len>\0"` + payload, see [`crate::object`]), so
 //! `zstd -dc objects/ab/cdef… | b3sum` prints the id. Writes go to a temp file in the same folder,
-//! which is fsynced, renamed into place, and then the folder is fsynced; an object that already
-//! exists is never rewritten. Every read re-hashes what it decompresses and reports a mismatch.
+//! which is renamed into place. A plain [`Store`] fsyncs the temp file before the rename and the
+//! folder after it. A deferred handle ([`Store::deferred`]) skips both, only starting write-back,
+//! and makes everything it wrote durable at once in [`Store::sync_pending`]; a commit calls that
+//! before it moves its ref. An existing object is not rewritten when its file looks complete (see
+//! [`frame_is_complete`]); one cut short by a power loss is rewritten. Every read re-hashes what
+//! it decompresses and reports a mismatch.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -135,6 +140,15 @@ pub struct ObjectInfo {
 struct Inner {
     dir: PathBuf,
     zstd_level: i32,
+    /// Set on a deferred handle: what it wrote or relied on and has not yet made durable.
+    pending: Option<Arc<Mutex<Pending>>>,
+}
+
+/// Object files and folders a deferred handle must fsync before a ref may name its objects.
+#[derive(Debug, Default)]
+struct Pending {
+    files: BTreeSet<PathBuf>,
+    folders: BTreeSet<PathBuf>,
 }
 
 /// A handle on an objects folder. Cheap to clone and safe to share between threads.
@@ -167,6 +181,7 @@ impl Store {
             inner: Arc::new(Inner {
                 dir: objects_dir.to_owned(),
                 zstd_level: DEFAULT_ZSTD_LEVEL,
+                pending: None,
             }),
         })
     }
@@ -187,8 +202,73 @@ impl Store {
             inner: Arc::new(Inner {
                 dir: self.inner.dir.clone(),
                 zstd_level: level,
+                pending: self.inner.pending.clone(),
             }),
         }
+    }
+
+    /// Returns a handle on the same folder whose writes are not durable until
+    /// [`Store::sync_pending`] returns. It fsyncs neither temp files nor folders, and only starts
+    /// the kernel's write-back of each new file. Clones share one pending set. Objects it writes may be lost or cut
+    /// short by a power loss before the barrier, so nothing durable (a ref) may name them earlier.
+    pub fn deferred(&self) -> Store {
+        Store {
+            inner: Arc::new(Inner {
+                dir: self.inner.dir.clone(),
+                zstd_level: self.inner.zstd_level,
+                pending: Some(Arc::default()),
+            }),
+        }
+    }
+
+    /// Whether this handle defers durability to [`Store::sync_pending`].
+    pub fn is_deferred(&self) -> bool {
+        self.inner.pending.is_some()
+    }
+
+    /// Runs the durability barrier: makes every object this deferred handle wrote, or found
+    /// already stored and relied on, durable under its final name. It fsyncs each such file and
+    /// each touched folder, several at once, and the folder fsync makes the rename durable. Write-back
+    /// was started when each file was written, so little is left to wait for. Does nothing on a
+    /// plain handle, whose writes are durable when they return. On failure the pending set is
+    /// kept, so a later call retries it all.
+    pub fn sync_pending(&self) -> Result<(), StoreError> {
+        let Some(pending) = &self.inner.pending else {
+            return Ok(());
+        };
+        let taken = match pending.lock() {
+            Ok(mut guard) => std::mem::take(&mut *guard),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        if taken.files.is_empty() && taken.folders.is_empty() {
+            return Ok(());
+        }
+        let result = sync_all_of(&taken);
+        if result.is_err() {
+            let mut guard = match pending.lock() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            guard.files.extend(taken.files);
+            guard.folders.extend(taken.folders);
+        }
+        result
+    }
+
+    /// Records a file (with its folder) the barrier must fsync. Returns false on a plain handle.
+    fn defer(&self, file: Option<&Path>, folder: &Path) -> bool {
+        let Some(pending) = &self.inner.pending else {
+            return false;
+        };
+        let mut guard = match pending.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(file) = file {
+            guard.files.insert(file.to_owned());
+        }
+        guard.folders.insert(folder.to_owned());
+        true
     }
 
     /// The zstd level used for new objects.
@@ -220,7 +300,7 @@ impl Store {
         hasher.update(payload);
         let id = ObjectId::from(hasher.finalize());
         if let Some(staged) = self.stage(&id, &header, payload)? {
-            self.publish(staged, true)?;
+            self.publish(staged)?;
         }
         Ok(id)
     }
@@ -236,17 +316,25 @@ impl Store {
         self.write_bytes(kind, &payload)
     }
 
-    /// Compresses canonical bytes into a temp file beside the object's final path and fsyncs the
-    /// file when `sync` holds. Returns `None` when the object already exists.
-    pub(crate) fn stage_with(
+    /// Compresses canonical bytes into a temp file beside the object's final path. A plain handle
+    /// fsyncs the file; a deferred one starts its write-back and leaves the rest to
+    /// [`Store::sync_pending`]. Returns `None` when a complete object file already exists (which
+    /// is then made durable too: a crashed deferred writer may have left it only in the page
+    /// cache). An incomplete one is rewritten.
+    pub(crate) fn stage(
         &self,
         id: &ObjectId,
         header: &[u8],
         payload: &[u8],
-        sync: bool,
     ) -> Result<Option<StagedObject>, StoreError> {
         let target = self.object_path(id);
-        if target.is_file() {
+        let content_len = (header.len() + payload.len()) as u64;
+        if frame_is_complete(&target, content_len) {
+            let folder = target.parent().expect("object paths have a parent folder");
+            if !self.defer(Some(&target), folder) {
+                sync_file_path(&target)?;
+                sync_folder_path(folder)?;
+            }
             return Ok(None);
         }
         let folder = target.parent().expect("object paths have a parent folder");
@@ -276,28 +364,17 @@ impl Store {
             file.set_permissions(fs::Permissions::from_mode(0o644))
                 .map_err(io_err)?;
         }
-        if sync {
+        if self.is_deferred() {
+            start_writeback(&file);
+        } else {
             file.sync_all().map_err(io_err)?;
         }
         Ok(Some(StagedObject { temp, target }))
     }
 
-    fn stage(
-        &self,
-        id: &ObjectId,
-        header: &[u8],
-        payload: &[u8],
-    ) -> Result<Option<StagedObject>, StoreError> {
-        self.stage_with(id, header, payload, true)
-    }
-
-    /// Renames a staged object into place and, when `sync_folder` holds, fsyncs its folder so the
-    /// new name survives a crash. The temp file's data must already be synced.
-    pub(crate) fn publish(
-        &self,
-        staged: StagedObject,
-        sync_folder: bool,
-    ) -> Result<(), StoreError> {
+    /// Renames a staged object into place. A plain handle then fsyncs the folder so the new name
+    /// survives a crash; a deferred one records file and folder for [`Store::sync_pending`].
+    pub(crate) fn publish(&self, staged: StagedObject) -> Result<(), StoreError> {
         let StagedObject { temp, target } = staged;
         // A concurrent writer may have renamed the same object into place: both files hold the
         // same canonical bytes, so replacing it is harmless.
@@ -305,15 +382,22 @@ impl Store {
             path: target.clone(),
             source: e.error,
         })?;
-        if sync_folder {
-            sync_folder_path(target.parent().expect("object paths have a parent folder"))?;
+        let folder = target.parent().expect("object paths have a parent folder");
+        if !self.defer(Some(&target), folder) {
+            sync_folder_path(folder)?;
         }
         Ok(())
     }
 
     fn ensure_folder(&self, folder: &Path) -> Result<(), StoreError> {
         match fs::create_dir(folder) {
-            Ok(()) => sync_folder_path(&self.inner.dir),
+            Ok(()) => {
+                if self.defer(None, &self.inner.dir) {
+                    Ok(())
+                } else {
+                    sync_folder_path(&self.inner.dir)
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
             Err(source) => Err(StoreError::Io {
                 path: folder.to_owned(),
@@ -629,6 +713,161 @@ pub fn check_tree(id: &ObjectId, tree: &Tree) -> Result<(), StoreError> {
 }
 
 /// Fsyncs a folder so that renames into it are durable.
+/// Asks the kernel to start writing `file` back without waiting (on Linux,
+/// `posix_fadvise(POSIX_FADV_DONTNEED)` starts asynchronous write-back of dirty pages and drops
+/// clean ones, which an object writer does not read again). Only a hint: failure is ignored,
+/// since [`Store::sync_pending`] fsyncs the file anyway and reports errors there.
+fn start_writeback(file: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::DontNeed);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
+}
+
+/// Makes every file and folder in `pending` durable; see [`Store::sync_pending`].
+fn sync_all_of(pending: &Pending) -> Result<(), StoreError> {
+    let paths: Vec<&PathBuf> = pending.files.iter().chain(&pending.folders).collect();
+    // fsync waits on the disk, not the CPU: several in flight let the file system combine their
+    // journal commits.
+    let threads = SYNC_THREADS.min(paths.len()).max(1);
+    let per_thread = paths.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .chunks(per_thread.max(1))
+            .map(|part| {
+                scope.spawn(move || -> Result<(), StoreError> {
+                    for path in part {
+                        sync_file_path(path)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().expect("fsync threads do not panic")?;
+        }
+        Ok(())
+    })
+}
+
+/// Threads that fsync pending objects and folders at the durability barrier.
+const SYNC_THREADS: usize = 8;
+
+/// Whether `path` holds one complete zstd frame of `content_len` decompressed bytes, judged from
+/// its structure without decompressing: the magic number, a frame header declaring exactly that
+/// content size, then block headers whose sizes lead to a last block that ends (after the
+/// optional checksum) exactly at the end of the file. A file that is missing, empty, cut short or
+/// zero-filled by a power loss before the durability barrier fails this check. Damage inside a
+/// block's data is not detected here; reads and `ev verify` re-hash and report it.
+pub(crate) fn frame_is_complete(path: &Path, content_len: u64) -> bool {
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    let Ok(meta) = file.metadata() else {
+        return false;
+    };
+    if !meta.is_file() {
+        return false;
+    }
+    frame_walk(
+        BufReader::with_capacity(16 * 1024, file),
+        meta.len(),
+        content_len,
+    )
+    .unwrap_or(false)
+}
+
+fn frame_walk(mut r: BufReader<File>, file_len: u64, content_len: u64) -> io::Result<bool> {
+    // `seek_relative` keeps the buffer when the target is inside it; `seek` would drop it.
+    let goto = |r: &mut BufReader<File>, at: &mut u64, pos: u64| -> io::Result<()> {
+        let delta = i64::try_from(pos).map_err(io::Error::other)?
+            - i64::try_from(*at).map_err(io::Error::other)?;
+        r.seek_relative(delta)?;
+        *at = pos;
+        Ok(())
+    };
+    const MAGIC: u32 = 0xFD2F_B528;
+    let mut word = [0u8; 4];
+    r.read_exact(&mut word)?;
+    if u32::from_le_bytes(word) != MAGIC {
+        return Ok(false);
+    }
+    let mut byte = [0u8; 1];
+    r.read_exact(&mut byte)?;
+    let descriptor = byte[0];
+    let mut at = 5u64;
+    let fcs_flag = descriptor >> 6;
+    let single_segment = descriptor & 0x20 != 0;
+    let has_checksum = descriptor & 0x04 != 0;
+    if descriptor & 0x08 != 0 {
+        return Ok(false); // reserved bit
+    }
+    let dict_len = [0u64, 1, 2, 4][usize::from(descriptor & 0x03)];
+    let fcs_len = match (fcs_flag, single_segment) {
+        (0, false) => 0,
+        (0, true) => 1,
+        (1, _) => 2,
+        (2, _) => 4,
+        _ => 8,
+    };
+    let mut pos = 5u64;
+    if !single_segment {
+        pos += 1; // window descriptor
+    }
+    pos += dict_len;
+    goto(&mut r, &mut at, pos)?;
+    if fcs_len == 0 {
+        return Ok(false); // every object frame records its content size
+    }
+    let mut fcs = [0u8; 8];
+    r.read_exact(&mut fcs[..fcs_len])?;
+    let mut declared = u64::from_le_bytes(fcs);
+    if fcs_len == 2 {
+        declared += 256;
+    }
+    if declared != content_len {
+        return Ok(false);
+    }
+    pos += fcs_len as u64;
+    loop {
+        let mut head = [0u8; 4];
+        r.read_exact(&mut head[..3])?;
+        pos += 3;
+        at = pos;
+        let block = u32::from_le_bytes(head);
+        let last = block & 1 != 0;
+        let size = u64::from(block >> 3);
+        let body = match (block >> 1) & 0x3 {
+            0 | 2 => size,
+            1 => 1,
+            _ => return Ok(false), // reserved block type
+        };
+        pos += body;
+        if pos > file_len {
+            return Ok(false);
+        }
+        goto(&mut r, &mut at, pos)?;
+        if last {
+            break;
+        }
+    }
+    if has_checksum {
+        pos += 4;
+    }
+    Ok(pos == file_len)
+}
+
+fn sync_file_path(path: &Path) -> Result<(), StoreError> {
+    File::open(path)
+        .and_then(|f| f.sync_all())
+        .map_err(|source| StoreError::Io {
+            path: path.to_owned(),
+            source,
+        })
+}
+
 pub(crate) fn sync_folder_path(folder: &Path) -> Result<(), StoreError> {
     File::open(folder)
         .and_then(|f| f.sync_all())
@@ -941,6 +1180,101 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with(TEMP_PREFIX))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    /// Content large and varied enough that zstd cuts it into several blocks of each kind.
+    fn mixed_payload() -> Vec<u8> {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut out = Vec::new();
+        for block in 0..6 {
+            for i in 0..200_000u64 {
+                if block % 2 == 0 {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    out.push(x as u8);
+                } else {
+                    out.push(b'a' + (i % 7) as u8);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn frame_check_accepts_whole_and_rejects_damaged_files() {
+        let (dir, store) = temp_store();
+        let payload = mixed_payload();
+        let id = store.write_bytes(ObjectKind::Blob, &payload).unwrap();
+        let path = store.object_path(&id);
+        let content_len =
+            (canonical_header(ObjectKind::Blob, payload.len() as u64).len() + payload.len()) as u64;
+        assert!(frame_is_complete(&path, content_len));
+        assert!(!frame_is_complete(&path, content_len + 1));
+        assert!(!frame_is_complete(&dir.path().join("absent"), content_len));
+        let raw = fs::read(&path).unwrap();
+        let damaged = dir.path().join("damaged");
+        // What a power loss before the barrier can leave: empty, cut short, zero-filled tail.
+        for bytes in [
+            Vec::new(),
+            raw[..raw.len() - 1].to_vec(),
+            raw[..raw.len() / 2].to_vec(),
+            [&raw[..64], &vec![0u8; raw.len() - 64][..]].concat(),
+            vec![0u8; raw.len()],
+            [&raw[..], b"x"].concat(),
+        ] {
+            fs::write(&damaged, &bytes).unwrap();
+            assert!(
+                !frame_is_complete(&damaged, content_len),
+                "{} bytes",
+                bytes.len()
+            );
+        }
+    }
+
+    #[test]
+    fn truncated_object_file_is_rewritten() {
+        let (_dir, store) = temp_store();
+        let payload = mixed_payload();
+        let id = store.write_bytes(ObjectKind::Blob, &payload).unwrap();
+        let path = store.object_path(&id);
+        let raw = fs::read(&path).unwrap();
+        for cut in [0, raw.len() / 3] {
+            fs::write(&path, &raw[..cut]).unwrap();
+            assert!(store.read(&id).is_err());
+            assert_eq!(store.write_bytes(ObjectKind::Blob, &payload).unwrap(), id);
+            assert_eq!(store.read(&id).unwrap().1, payload);
+        }
+    }
+
+    #[test]
+    fn deferred_writes_are_recorded_until_the_barrier() {
+        let (_dir, store) = temp_store();
+        let existing = store.write_bytes(ObjectKind::Blob, b"old").unwrap();
+        let batch = store.deferred();
+        assert!(batch.is_deferred() && !store.is_deferred());
+        assert!(batch.clone().with_zstd_level(3).is_deferred());
+        let new = batch.write_bytes(ObjectKind::Blob, b"new").unwrap();
+        assert_eq!(
+            batch.write_bytes(ObjectKind::Blob, b"old").unwrap(),
+            existing
+        );
+        let pending = |s: &Store| {
+            let guard = s.inner.pending.as_ref().unwrap().lock().unwrap();
+            (guard.files.clone(), guard.folders.clone())
+        };
+        let (files, folders) = pending(&batch);
+        // The new object, the existing one it relied on, their folders and the objects folder
+        // (both object folders were created by this handle or the plain one).
+        assert!(files.contains(&store.object_path(&new)));
+        assert!(files.contains(&store.object_path(&existing)));
+        assert_eq!(files.len(), 2);
+        assert!(folders.contains(store.object_path(&new).parent().unwrap()));
+        batch.sync_pending().unwrap();
+        let (files, folders) = pending(&batch);
+        assert!(files.is_empty() && folders.is_empty());
+        assert_eq!(store.read(&new).unwrap().1, b"new");
+        store.sync_pending().unwrap();
     }
 
     #[test]
