@@ -22,9 +22,9 @@
 //!   oracle, e.g. (B − 1)(1/n + 1/m) for PSI). A reference window where nothing varies (the
 //!   same schedule every day) would otherwise give a floor of 0, and any resampling would depart.
 //! - Slice share: a slice score departs only if, in addition, the score times the slice's share
-//!   of table rows exceeds the statistic's conventional threshold, the slice-triage rule of
-//!   weighting per-slice drift by slice share: a large change in a slice of 3% of rows moves the
-//!   table little, and is reported only when its weighted contribution is material.
+//!   of table rows exceeds the statistic's conventional threshold. This is the slice-triage rule
+//!   of weighting per-slice drift by slice share. A large change in a slice of 3% of rows moves
+//!   the table little, so it counts only when its weighted contribution is material.
 
 use serde::Serialize;
 
@@ -93,7 +93,7 @@ pub trait ScoreOracle {
 }
 
 impl Score {
-    /// A comparable score without a sampling-noise expectation or slice share.
+    /// Returns a comparable score without a sampling-noise expectation or slice share.
     pub fn plain(score: f64, n_base: u64, n_target: u64) -> Score {
         Score::Value {
             score,
@@ -518,7 +518,7 @@ fn calibrate(
         .filter_map(|target| finite(good, target, &mut calls))
         .unzip();
     // The search compares commits with good, so the sampling noise of those comparisons is
-    // the one that matters; the largest seen keeps the floor honest on small days.
+    // the one that matters. The largest one seen keeps the floor honest on small days.
     let sampling = sampling_floor(
         options.noise_multiplier,
         good_noise.iter().copied().fold(0.0, f64::max),
@@ -557,8 +557,8 @@ fn calibrate(
     )
 }
 
-/// The smallest floor sampling noise allows: `multiplier` × the expected score under no change.
-/// A non-finite or negative expectation counts as none.
+/// Returns the smallest floor sampling noise allows: `multiplier` × the score expected under no
+/// change. A non-finite or negative expectation counts as none.
 fn sampling_floor(multiplier: f64, noise: f64) -> f64 {
     if noise.is_finite() && noise > 0.0 {
         multiplier * noise
@@ -1058,8 +1058,8 @@ mod tests {
         assert!((good_mean.unwrap() - 0.51).abs() < 0.01);
     }
 
-    /// A slice key whose score is `before` up to `change_at` and `after` from it on, with a
-    /// sampling-noise expectation `noise` and a share of table rows `share`.
+    /// Builds the scores of a slice key: `before` up to `change_at` and `after` from it on, with
+    /// a sampling-noise expectation `noise` and a share of table rows `share`.
     fn step_slice(
         before: f64,
         after: f64,
@@ -1079,9 +1079,9 @@ mod tests {
     #[test]
     fn tiny_slice_change_is_not_first_true_change() {
         // A real, persistent change in a slice of 3.5% of rows (PSI 0.28, well above its
-        // floor) comes first; the fault in a slice of 8% (PSI 4.5) comes later. Weighted by
-        // share, the first is 0.28 × 0.035 = 0.0098, below PSI's conventional 0.1; the second
-        // is 4.5 × 0.08 = 0.36 and is the first true change.
+        // floor) comes first. The fault in a slice of 8% (PSI 4.5) comes later. Weighted by
+        // share, the first is 0.28 × 0.035 = 0.0098, below PSI's conventional 0.1. The second
+        // is 4.5 × 0.08 = 0.36, so it is the first true change.
         let items = vec![
             AutoItem {
                 key: key("dest", Some("WN")),
@@ -1174,7 +1174,7 @@ mod tests {
     #[test]
     fn small_sample_at_search_raises_floor() {
         // The reference has 1000 rows a day (sampling floor 2 × 0.018 = 0.036) and a calibrated
-        // floor of 0; one searched commit has 20 rows, where PSI 0.5 is within 2 × 9 · (1/1000
+        // floor of 0. One searched commit has 20 rows, where PSI 0.5 is within 2 × 9 · (1/1000
         // + 1/20) = 0.918. Only the later commit with a full sample and PSI 0.5 departs.
         let items = vec![item("x", None)];
         let noise = |n: u64| 9.0 * (1.0 / 1000.0 + 1.0 / n as f64);
