@@ -415,7 +415,7 @@ fn checkout_file(
             if !options.force {
                 outcome.skipped.push(Skipped {
                     path: path.clone(),
-                    reason: "a symlink exists at this path (use force to replace it)".to_owned(),
+                    reason: "a symlink exists at this path (use --force to replace it)".to_owned(),
                 });
                 return Ok(());
             }
@@ -435,7 +435,7 @@ fn checkout_file(
             if !options.force {
                 outcome.skipped.push(Skipped {
                     path: path.clone(),
-                    reason: "an existing file with different content is in the way (use force to overwrite it)"
+                    reason: "an existing file with different content is in the way (use --force to overwrite it)"
                         .to_owned(),
                 });
                 return Ok(());
@@ -558,7 +558,7 @@ fn checkout_symlink(
             if !options.force {
                 outcome.skipped.push(Skipped {
                     path: path.clone(),
-                    reason: "a symlink with another target exists at this path (use force to replace it)".to_owned(),
+                    reason: "a symlink with another target exists at this path (use --force to replace it)".to_owned(),
                 });
                 return Ok(());
             }
@@ -573,7 +573,7 @@ fn checkout_symlink(
         Ok(_) if !options.force => {
             outcome.skipped.push(Skipped {
                 path: path.clone(),
-                reason: "a file exists at this path (use force to replace it)".to_owned(),
+                reason: "a file exists at this path (use --force to replace it)".to_owned(),
             });
             return Ok(());
         }

@@ -142,6 +142,8 @@ pub enum ManifestError {
         what: &'static str,
         pattern: String,
     },
+    #[error("{path:?} is not a regular file")]
+    NotAFile { path: PathBuf },
     #[error("failed to read {path:?}: {source}")]
     Io {
         path: PathBuf,
@@ -163,6 +165,33 @@ struct RawManifest {
     diff: Option<toml::Value>,
 }
 
+/// Names the keys outside the common ones, so that a misspelled `name` or `kind` is shown
+/// beside the "missing" error it causes; empty when there are none. Kind options are among them.
+fn unknown_keys_note(fields: &BTreeMap<String, (usize, toml::Value)>) -> String {
+    const COMMON: [&str; 7] = [
+        "name",
+        "kind",
+        "path",
+        "paths",
+        "glob",
+        "optional",
+        "description",
+    ];
+    let others: Vec<String> = fields
+        .keys()
+        .filter(|k| !COMMON.contains(&k.as_str()))
+        .map(|k| format!("{k:?}"))
+        .collect();
+    if others.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (other keys: {}; is one of them misspelled?)",
+            others.join(", ")
+        )
+    }
+}
+
 /// 1-based line number of byte offset `offset` in `text`.
 fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
@@ -175,9 +204,28 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 /// Reads and parses `evidence.toml` at `path`; `shown` is the name used in messages.
 pub fn load(path: &Path, shown: &str) -> Result<Manifest, ManifestError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Io {
+    // A folder would otherwise fail as an I/O error (exit 5), but it is the user's input.
+    if path.is_dir() {
+        return Err(ManifestError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|source| ManifestError::Io {
         path: path.to_path_buf(),
         source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..valid]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        ManifestError::Invalid {
+            file: shown.to_owned(),
+            line,
+            message: format!("invalid UTF-8 at byte {valid}; TOML files must be UTF-8 text"),
+        }
     })?;
     parse(&text, shown)
 }
@@ -247,7 +295,10 @@ fn parse_item(
     let (name_offset, name) = match fields.remove("name") {
         Some((offset, toml::Value::String(s))) => (offset, s),
         Some((offset, _)) => return Err(err(offset, "item: \"name\" must be a string".into())),
-        None => return Err(err(item_offset, "item: missing \"name\"".into())),
+        None => {
+            let message = format!("item: missing \"name\"{}", unknown_keys_note(&fields));
+            return Err(err(item_offset, message));
+        }
     };
     if name.is_empty()
         || !name
@@ -272,7 +323,10 @@ fn parse_item(
             )
         })?,
         Some((offset, _)) => return Err(err(offset, at("\"kind\" must be a string".into()))),
-        None => return Err(err(item_offset, at("missing \"kind\"".into()))),
+        None => {
+            let message = format!("missing \"kind\"{}", unknown_keys_note(&fields));
+            return Err(err(item_offset, at(message)));
+        }
     };
 
     let optional = match fields.remove("optional") {
@@ -588,6 +642,14 @@ glob = "metrics/**/*.json"
                 "evidence.toml:1: item: missing \"name\"",
             ),
             ("[[item]]\nname = \"a\"\npath = \"x\"\n", "missing \"kind\""),
+            (
+                "[[item]]\nname = \"a\"\nkidn = \"file\"\npath = \"x\"\n",
+                "missing \"kind\" (other keys: \"kidn\"; is one of them misspelled?)",
+            ),
+            (
+                "[[item]]\nnmae = \"a\"\nkind = \"file\"\npath = \"x\"\n",
+                "missing \"name\" (other keys: \"nmae\"; is one of them misspelled?)",
+            ),
             ("[[item]]\nname = \"a\"\nkind = \"file\"\n", "give one of"),
             (
                 "[[item]]\nname = \"a\"\nkind = \"file\"\npath = \"x\"\nglob = \"*\"\n",

@@ -348,6 +348,8 @@ impl RefStore {
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            // A file where a folder was expected: `refs/heads/a/b` when `refs/heads/a` exists.
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(None),
             // A folder where a ref file was expected: `refs/heads/a` when `refs/heads/a/b` exists.
             Err(_) if path.is_dir() => return Ok(None),
             Err(e) => return Err(io_err("read ref", &path)(e)),
@@ -1239,6 +1241,8 @@ mod tests {
             .update(&ab, Expected::Absent, id(1), &sig(), "x")
             .unwrap_err();
         assert!(matches!(err, RefError::NameConflict { .. }), "{err}");
+        // Reading `a/b` goes through the file `a`, which is "not a folder", not an I/O failure.
+        assert_eq!(refs.read(&ab).unwrap(), None);
 
         // A deleted ref's kept reflog still blocks the name, and the error names the file.
         refs.delete(&a, Expected::Value(id(1)), &sig(), "x")

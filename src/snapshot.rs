@@ -238,7 +238,9 @@ pub fn commit(
     // Which paths, and which items, this snapshot covers.
     let (roots, manifest_items) = if request.paths.is_empty() {
         let path = repo.manifest_path();
-        if !path.is_file() {
+        // Only a missing file means "no manifest"; a folder or unreadable file is reported by
+        // `manifest::load` as what it is.
+        if path.symlink_metadata().is_err() {
             return Err(SnapshotError::NoManifest {
                 work_tree: work_tree.to_path_buf(),
             });
@@ -561,8 +563,11 @@ fn select(
             Some(p) => p.to_fs_path(work_tree),
             None => work_tree.to_path_buf(),
         };
+        // walkdir follows a root that is a symlink unless told not to; a symlink named on the
+        // command line must be stored as a link like any other, even when it dangles.
         let walker = walkdir::WalkDir::new(&start)
             .follow_links(false)
+            .follow_root_links(false)
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| e.path() != ev_dir && !is_top_level_ev(work_tree, e.path()));

@@ -57,7 +57,7 @@ pub fn cmd_branch(ctx: &Context, args: &BranchArgs) -> CmdResult {
         if refs.head_target()?.as_ref() == Some(&name) {
             return Err(CliError::user(
                 format!("cannot delete branch {short}: HEAD points at it"),
-                "commit to another branch first, or keep this one",
+                "the branch HEAD points at cannot be deleted; delete another branch or keep this one",
             ));
         }
         let current = refs.resolve(&name)?.ok_or_else(|| {

@@ -56,6 +56,13 @@ pub fn cmd_checkout(ctx: &Context, args: &CheckoutArgs) -> CmdResult {
     } else {
         ctx.cwd.join(&args.to)
     };
+    // Without this check a file at DIR fails later as an I/O error on DIR/first-entry.
+    if dest.exists() && !dest.is_dir() {
+        return Err(CliError::user(
+            format!("--to {} exists and is not a folder", dest.display()),
+            "give a folder for --to; it is created if missing",
+        ));
+    }
     let progress = ctx.progress("checking out", ProgressUnit::Bytes);
     let outcome = checkout::checkout(
         &store,
@@ -94,10 +101,20 @@ pub fn cmd_checkout(ctx: &Context, args: &CheckoutArgs) -> CmdResult {
         ));
         std::io::stdout().lock().flush()?;
     }
+    // With --force only folders in the way of files are left, which --force does not replace.
+    if skipped > 0 && args.force {
+        return Err(CliError::user(
+            format!(
+                "{skipped} paths in {} were not written because a folder is in the way",
+                dest.display()
+            ),
+            "remove or rename the folders named in the warnings, or check out into an empty folder",
+        ));
+    }
     if skipped > 0 {
         return Err(CliError::user(
             format!(
-                "{skipped} files in {} differ from the snapshot and were not overwritten",
+                "{skipped} paths in {} differ from the snapshot and were not overwritten",
                 dest.display()
             ),
             "pass --force to overwrite them, or check out into an empty folder",

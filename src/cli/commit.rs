@@ -42,6 +42,14 @@ pub fn cmd_commit(ctx: &Context, args: &CommitArgs) -> CmdResult {
     for warning in &collected.warnings {
         ctx.warn(warning);
     }
+    // As git does, an empty message is rejected: auditors read these messages to learn why a
+    // snapshot was taken.
+    if args.message.trim().is_empty() {
+        return Err(CliError::user(
+            "commit message is empty",
+            "say why the snapshot was taken, e.g. -m \"nightly run 2026-12-04\"",
+        ));
+    }
     for path in &args.paths {
         if std::fs::symlink_metadata(ctx.cwd.join(path)).is_err() {
             return Err(CliError::user(
@@ -120,6 +128,13 @@ fn parse_labels(labels: &[String]) -> Result<BTreeMap<String, String>, CliError>
                 "write labels as --label KEY=VALUE, e.g. --label model=v3",
             ));
         };
+        // Checked here as well as in the library so that the message shows the whole argument.
+        if key.is_empty() {
+            return Err(CliError::user(
+                format!("invalid label {label:?}: the key before '=' is empty"),
+                "write labels as --label KEY=VALUE, e.g. --label model=v3",
+            ));
+        }
         if out.insert(key.to_owned(), value.to_owned()).is_some() {
             return Err(CliError::user(
                 format!("label {key:?} is given twice"),

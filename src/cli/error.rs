@@ -132,17 +132,23 @@ impl<E: Classify> From<E> for CliError {
         let message = error.to_string();
         // thiserror messages often embed their source already; list only causes that add text.
         let mut causes = Vec::new();
+        let mut disk_full = false;
         let mut source = error.source();
         while let Some(cause) = source {
             let text = cause.to_string();
             if !message.contains(&text) && !causes.contains(&text) {
                 causes.push(text);
             }
+            disk_full |= cause.downcast_ref::<io::Error>().is_some_and(is_disk_full);
             source = cause.source();
         }
+        // Every module reports a full disk as its own I/O variant, so the hint is added here.
+        let hint = error
+            .hint()
+            .or_else(|| disk_full.then(|| HINT_DISK_FULL.to_owned()));
         CliError {
             class: error.class(),
-            hint: error.hint(),
+            hint,
             message,
             causes,
             quiet: false,
@@ -160,6 +166,17 @@ impl From<io::Error> for CliError {
         e.quiet = error.kind() == io::ErrorKind::BrokenPipe;
         e
     }
+}
+
+const HINT_DISK_FULL: &str =
+    "free space on the full file system (see `df -h`), then run the command again";
+
+/// `ENOSPC` or `EDQUOT`: out of disk space or over a disk quota.
+fn is_disk_full(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
 }
 
 const HINT_LOG: &str = "run `ev log` to list commits, or `ev branch` and `ev tag` to list names";
@@ -233,6 +250,11 @@ impl Classify for RefError {
                 "choose another name, or move {} out of .ev/logs (it keeps the deleted ref's \
                  history visible to `ev verify`)",
                 reflog.display()
+            ),
+            // Without HEAD the folder is no longer recognised as a repository.
+            RefError::Damaged { name, path, .. } if name == "HEAD" => format!(
+                "write \"ref: refs/heads/main\" (or a commit id from `ev reflog`) into {}",
+                path.display()
             ),
             RefError::Damaged { path, .. } => format!(
                 "restore {} from the reflog (`ev reflog`) or delete it",
@@ -473,6 +495,10 @@ impl Classify for CheckoutError {
             CheckoutError::SymlinkInDest { .. } | CheckoutError::NotAFolder { .. } => {
                 Some("check out into an empty folder, or remove the entry".to_owned())
             }
+            CheckoutError::UnsafeSymlink { path, .. } => Some(format!(
+                "read the link target with `ev cat REV:{path}`, and check out the other paths \
+                 by naming them: `ev checkout REV PATH... --to DIR`"
+            )),
             _ => None,
         }
     }
@@ -493,5 +519,28 @@ impl Classify for TreeWalkError {
             TreeWalkError::TooDeep { .. } => Some(HINT_VERIFY.to_owned()),
             _ => Some("run `ev ls REV -r` to list the paths of a commit".to_owned()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    #[test]
+    fn full_disk_gets_hint() {
+        let full = StoreError::Io {
+            path: "/repo/.ev/objects/40".into(),
+            source: io::Error::from(io::ErrorKind::StorageFull),
+        };
+        let error = CliError::from(full);
+        assert_eq!(error.class, ErrorClass::Internal);
+        assert_eq!(error.hint.as_deref(), Some(HINT_DISK_FULL));
+
+        let denied = StoreError::Io {
+            path: "/repo/.ev/objects/40".into(),
+            source: io::Error::from(io::ErrorKind::PermissionDenied),
+        };
+        assert_eq!(CliError::from(denied).hint, None);
     }
 }

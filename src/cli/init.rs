@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{CmdResult, Context, Outcome};
+use super::{CliError, CmdResult, Context, Outcome};
 use crate::repo::{Config, Repository};
 
 #[derive(Debug, Args)]
@@ -20,6 +20,16 @@ pub fn cmd_init(ctx: &Context, args: &InitArgs) -> CmdResult {
         Some(dir) => ctx.cwd.join(dir),
         None => ctx.cwd.clone(),
     };
+    // Otherwise creating the folder fails with "File exists", an I/O error (exit 5).
+    if dir.exists() && !dir.is_dir() {
+        return Err(CliError::user(
+            format!(
+                "cannot create a repository in {}: it is not a folder",
+                dir.display()
+            ),
+            "give a new or existing folder: `ev init DIR`",
+        ));
+    }
     let repo = Repository::init(&dir, &Config::default())?;
     ctx.note(&format!(
         "Initialized empty ev repository in {}",

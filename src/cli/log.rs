@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::output::{format_time, write_json};
-use super::{CmdResult, Context, Outcome};
+use super::{CliError, CmdResult, Context, Outcome};
 use crate::id::ObjectId;
 use crate::object::Commit;
 use crate::refs::{RefName, RefStore};
@@ -171,13 +171,22 @@ pub fn write_commit_text(
     Ok(())
 }
 
-/// Commits reachable from `start`, newest first by commit time (ties by id), each once.
+/// The result of [`walk`].
+pub struct Walk {
+    /// Commits newest first by commit time (ties by id), each once.
+    pub commits: Vec<(ObjectId, Commit)>,
+    /// A missing or corrupt parent that stopped the walk early, so that the readable part of a
+    /// damaged history can still be shown before the error.
+    pub damaged: Option<CliError>,
+}
+
+/// Collects the commits reachable from `start`, at most `limit` of them.
 pub fn walk(
     store: &Store,
     start: ObjectId,
     limit: Option<usize>,
     ctx: &Context,
-) -> Result<Vec<(ObjectId, Commit)>, super::CliError> {
+) -> Result<Walk, CliError> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     let mut queue: BinaryHeap<(DateTime<Utc>, Reverse<ObjectId>)> = BinaryHeap::new();
@@ -190,33 +199,57 @@ pub fn walk(
             break;
         }
         ctx.check_interrupt()?;
-        let commit = match cache.remove(&id) {
-            Some(c) => c,
-            None => store.read_commit(&id)?,
-        };
+        let commit = cache
+            .remove(&id)
+            .expect("every queued commit was read into the cache");
+        let mut damaged = None;
         for parent in &commit.parents {
             if seen.insert(*parent) {
-                let p = store.read_commit(parent)?;
-                queue.push((p.time, Reverse(*parent)));
-                cache.insert(*parent, p);
+                match store.read_commit(parent) {
+                    Ok(p) => {
+                        queue.push((p.time, Reverse(*parent)));
+                        cache.insert(*parent, p);
+                    }
+                    Err(e) => {
+                        damaged = Some(e.into());
+                        break;
+                    }
+                }
             }
         }
         out.push((id, commit));
+        if damaged.is_some() {
+            // The error is moot when the requested number of commits is already there.
+            if limit.is_some_and(|n| out.len() >= n) {
+                damaged = None;
+            }
+            return Ok(Walk {
+                commits: out,
+                damaged,
+            });
+        }
     }
-    Ok(out)
+    Ok(Walk {
+        commits: out,
+        damaged: None,
+    })
 }
 
 pub fn cmd_log(ctx: &Context, args: &LogArgs) -> CmdResult {
     let repo: Repository = ctx.repo()?;
     let store = ctx.store(&repo)?;
     let start = ctx.resolve_commit(&repo, &store, &args.revision)?;
-    let commits = walk(&store, start, args.max_count, ctx)?;
+    let Walk { commits, damaged } = walk(&store, start, args.max_count, ctx)?;
     let refs = repo.refs();
     let names = decorations(&refs);
     let head = HeadState::read(&refs);
 
     let mut out = std::io::stdout().lock();
     if args.json {
+        // Partial JSON would read as the whole history, so a damaged walk prints none.
+        if let Some(e) = damaged {
+            return Err(e);
+        }
         let json = LogJson {
             schema: "ev.log/1",
             commits: commits
@@ -233,6 +266,10 @@ pub fn cmd_log(ctx: &Context, args: &LogArgs) -> CmdResult {
         }
         let decoration = decoration_text(ctx, id, &names, &head);
         write_commit_text(&mut out, ctx, id, commit, &decoration)?;
+    }
+    if let Some(e) = damaged {
+        out.flush()?;
+        return Err(e);
     }
     Ok(Outcome::Success)
 }

@@ -78,7 +78,7 @@ impl Default for GoldenOptions {
     }
 }
 
-/// Where the result came from.
+/// Origin of the result table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum GoldenSource {
@@ -121,7 +121,7 @@ pub struct Tolerances {
 }
 
 impl Tolerances {
-    /// The tolerance of one column.
+    /// Returns the tolerance of one column.
     pub fn for_column(&self, column: &str) -> Tolerance {
         self.columns.get(column).copied().unwrap_or(self.default)
     }

@@ -16,7 +16,7 @@ use crate::profile::read::{CsvOptions, TableFormat, TableSource};
 use crate::profile::slice::{SliceCounter, SliceProfiles, SlicedProfiler};
 use crate::profile::{ProfileOptions, TableProfile, TableProfiler};
 
-/// What `redact` does to a column.
+/// Redaction applied to the `redact` columns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RedactMode {
@@ -88,13 +88,13 @@ pub struct SourceFile {
     pub bytes: u64,
 }
 
-/// How columns were redacted.
+/// Redaction settings stored in a record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Redaction {
     pub mode: RedactMode,
     pub columns: Vec<String>,
-    /// First 16 hex digits of a BLAKE3 key derivation of the key (hash mode only), so two
-    /// snapshots hashed with different keys can be told apart; it does not reveal the key.
+    /// First 16 hex digits of a BLAKE3 key derivation of the key (hash mode only), so snapshots
+    /// hashed with different keys can be distinguished. It does not reveal the key.
     pub key_fingerprint: Option<String>,
 }
 

@@ -571,15 +571,18 @@ impl CategoricalAccumulator {
 
     #[inline]
     fn push_str(&mut self, value: &str) {
-        self.distinct.insert_hash(hash_bytes(value.as_bytes()));
-        self.top.insert(value);
+        let hash = hash_bytes(value.as_bytes());
+        self.distinct.insert_hash(hash);
+        self.top.insert_hashed(hash, 1, || value.into());
         self.lengths.update(value.len() as f64);
     }
 
     #[inline]
     fn push_bytes(&mut self, value: &[u8]) {
-        self.distinct.insert_hash(hash_bytes(value));
-        self.top.insert(&hex::encode(value));
+        let hash = hash_bytes(value);
+        self.distinct.insert_hash(hash);
+        self.top
+            .insert_hashed(hash, 1, || hex::encode(value).into());
         self.lengths.update(value.len() as f64);
     }
 

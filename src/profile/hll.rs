@@ -7,6 +7,7 @@
 //! for HyperLogLog sketches", 2017), which needs no empirical bias tables.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,30 @@ const REGISTERS: usize = 1 << PRECISION;
 pub const EXACT_LIMIT: usize = 4096;
 /// Seed for hashing values; part of the stored format, never change it.
 pub const HASH_SEED: u64 = 0x6576_5f68_6c6c_0001;
+
+/// A `Hasher` for keys that are already uniformly distributed 64-bit hashes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PrehashedHasher(u64);
+
+impl Hasher for PrehashedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used for prehashed keys; fold anything else in for completeness.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
+/// Build hasher of maps and sets keyed by XXH3 hashes.
+pub type Prehashed = BuildHasherDefault<PrehashedHasher>;
 
 /// Hashes bytes with the fixed seed.
 #[inline]
@@ -42,7 +67,7 @@ pub struct Distinct {
 /// In-memory distinct counter; mergeable.
 #[derive(Debug, Clone)]
 pub struct DistinctSketch {
-    exact: Option<HashSet<u64>>,
+    exact: Option<HashSet<u64, Prehashed>>,
     registers: Box<[u8; REGISTERS]>,
 }
 
@@ -55,7 +80,7 @@ impl Default for DistinctSketch {
 impl DistinctSketch {
     pub fn new() -> Self {
         DistinctSketch {
-            exact: Some(HashSet::new()),
+            exact: Some(HashSet::default()),
             registers: Box::new([0; REGISTERS]),
         }
     }

@@ -1,6 +1,6 @@
 //! A deterministic KLL quantile sketch over finite `f64` values.
 //!
-//! KLL (Karnin, Lang, Liberty 2016) keeps a stack of compactors: level `h` holds items of weight
+//! KLL (Karnin, Lang, Liberty 2016) keeps a stack of compactors: level `h` contains items of weight
 //! `2^h`; when the sketch outgrows its capacity, the lowest full level is sorted and every other
 //! item moves up one level. The classic algorithm picks the kept half with a random coin. Here the
 //! coin comes from a SplitMix64 stream with a fixed seed, so the same values in the same order
@@ -39,6 +39,9 @@ pub struct KllSketch {
     retained: usize,
     #[serde(skip)]
     capacity: usize,
+    /// Capacity of each level, cached because `compress` runs every few updates.
+    #[serde(skip)]
+    capacities: Vec<usize>,
 }
 
 /// Equality of the stored state; the cached counters are derived from it.
@@ -62,19 +65,23 @@ impl KllSketch {
             coin: COIN_SEED,
             retained: 0,
             capacity: 0,
+            capacities: Vec::new(),
         };
-        sketch.capacity = sketch.total_capacity();
+        sketch.refresh_capacities();
         sketch
     }
 
-    fn level_capacity(&self, level: usize) -> usize {
-        let depth = self.levels.len() - level - 1;
-        let cap = (self.k as f64 * LEVEL_RATIO.powi(depth as i32)).ceil() as usize;
-        cap.max(MIN_LEVEL_CAPACITY)
-    }
-
-    fn total_capacity(&self) -> usize {
-        (0..self.levels.len()).map(|h| self.level_capacity(h)).sum()
+    /// Recomputes the per-level and total capacities after the number of levels changed.
+    fn refresh_capacities(&mut self) {
+        let levels = self.levels.len();
+        self.capacities = (0..levels)
+            .map(|level| {
+                let depth = levels - level - 1;
+                let cap = (self.k as f64 * LEVEL_RATIO.powi(depth as i32)).ceil() as usize;
+                cap.max(MIN_LEVEL_CAPACITY)
+            })
+            .collect();
+        self.capacity = self.capacities.iter().sum();
     }
 
     /// Adds one value; non-finite values are ignored.
@@ -108,29 +115,38 @@ impl KllSketch {
         while self.retained >= self.capacity {
             // Some level is at capacity: the capacities add up to `self.capacity`.
             let Some(level) =
-                (0..self.levels.len()).find(|&h| self.levels[h].len() >= self.level_capacity(h))
+                (0..self.levels.len()).find(|&h| self.levels[h].len() >= self.capacities[h])
             else {
                 break;
             };
             if level + 1 == self.levels.len() {
                 self.levels.push(Vec::new());
-                self.capacity = self.total_capacity();
+                self.refresh_capacities();
             }
-            let mut items = std::mem::take(&mut self.levels[level]);
-            items.sort_by(f64::total_cmp);
+            let offset = self.next_coin();
+            let (lower, upper) = self.levels.split_at_mut(level + 1);
+            let items = &mut lower[level];
+            // Level 0 arrives unsorted; higher levels contain sorted runs, which the stable,
+            // run-detecting sort merges cheaply.
+            if level == 0 {
+                items.sort_unstable_by(f64::total_cmp);
+            } else {
+                items.sort_by(f64::total_cmp);
+            }
             // An odd item stays behind so total weight is preserved exactly.
             let leftover = if items.len() % 2 == 1 {
                 items.pop()
             } else {
                 None
             };
-            let offset = self.next_coin();
-            let promoted: Vec<f64> = items.iter().skip(offset).step_by(2).copied().collect();
-            self.retained -= items.len() - promoted.len();
-            self.levels[level + 1].extend(promoted);
+            let paired = items.len();
+            upper[0].extend(items.iter().skip(offset).step_by(2));
+            // The vector keeps its allocation for the next fill.
+            items.clear();
             if let Some(item) = leftover {
-                self.levels[level].push(item);
+                items.push(item);
             }
+            self.retained -= paired / 2;
             if self.retained < self.capacity {
                 break;
             }
@@ -149,7 +165,7 @@ impl KllSketch {
         }
         self.n += other.n;
         self.retained = self.levels.iter().map(Vec::len).sum();
-        self.capacity = self.total_capacity();
+        self.refresh_capacities();
         if self.retained >= self.capacity {
             self.compress();
         }
@@ -163,6 +179,7 @@ impl KllSketch {
         while self.levels.len() > 1 && self.levels.last().is_some_and(Vec::is_empty) {
             self.levels.pop();
         }
+        self.refresh_capacities();
     }
 
     /// Returns the retained items with their weights, sorted by value.
@@ -232,7 +249,7 @@ impl KllSketch {
             self.levels.push(Vec::new());
         }
         self.retained = self.levels.iter().map(Vec::len).sum();
-        self.capacity = self.total_capacity();
+        self.refresh_capacities();
     }
 }
 

@@ -136,3 +136,19 @@ fn reflog_lists_newest_first() {
     let out = repo.ev().arg("verify").output().unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
 }
+
+#[test]
+fn branch_below_existing_branch_conflicts() {
+    let repo = Repo::new();
+    repo.write("a.txt", "a");
+    repo.commit("m", T0, &["a.txt"]);
+    repo.ev().args(["branch", "feat"]).assert().success();
+
+    let err = fails_with(repo.ev().args(["branch", "feat/sub"]), 2);
+    assert!(
+        err.contains("conflicts with existing ref refs/heads/feat"),
+        "{err}"
+    );
+    let err = fails_with(repo.ev().args(["rev-parse", "feat/sub"]), 2);
+    assert!(err.contains("unknown revision \"feat/sub\""), "{err}");
+}

@@ -242,6 +242,28 @@ fn checkout_writes_and_protects_files() {
 }
 
 #[test]
+fn checkout_folder_in_way_or_file_as_dir() {
+    let repo = Repo::new();
+    repo.write("d/a.txt", "one");
+    repo.commit("m1", T0, &["d"]);
+
+    std::fs::create_dir_all(repo.path().join("out/d/a.txt")).unwrap();
+    let err = fails_with(
+        repo.ev()
+            .args(["checkout", "HEAD", "--to", "out", "--force"]),
+        2,
+    );
+    assert!(err.contains("a folder is in the way"), "{err}");
+    assert!(!err.contains("pass --force"), "{err}");
+
+    repo.write("file", "x");
+    let err = fails_with(repo.ev().args(["checkout", "HEAD", "--to", "file"]), 2);
+    assert!(err.contains("--to"), "{err}");
+    assert!(err.contains("is not a folder"), "{err}");
+    assert!(err.contains("Hint: "), "{err}");
+}
+
+#[test]
 fn verify_reports_missing_object() {
     let repo = Repo::new();
     repo.write("d/a.txt", "content that is verified");
@@ -375,4 +397,119 @@ fn work_tree_option_sets_the_workspace() {
         2,
     );
     assert!(err.contains("nonexistent-ev-work-tree"), "{err}");
+}
+
+#[test]
+fn commit_path_symlink_is_not_followed() {
+    let repo = Repo::new();
+    repo.write("real/inner.txt", "inside");
+    std::os::unix::fs::symlink("real", repo.path().join("link")).unwrap();
+    std::os::unix::fs::symlink("missing", repo.path().join("dangling")).unwrap();
+    repo.commit("links", T0, &["link", "dangling"]);
+
+    let listing = stdout(&repo.ev().args(["ls", "HEAD", "-r"]).output().unwrap());
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 2, "{listing}");
+    assert!(
+        lines[0].starts_with("symlink") && lines[0].ends_with("dangling"),
+        "{listing}"
+    );
+    assert!(
+        lines[1].starts_with("symlink") && lines[1].ends_with("link"),
+        "{listing}"
+    );
+    let target = stdout(&repo.ev().args(["cat", "HEAD:link"]).output().unwrap());
+    assert_eq!(target, "real");
+}
+
+#[test]
+fn label_with_empty_key_names_argument() {
+    let repo = Repo::new();
+    repo.write("a.txt", "a");
+    let err = fails_with(
+        repo.ev()
+            .args(["commit", "-m", "m", "--label", "=v3", "a.txt"]),
+        2,
+    );
+    assert!(err.contains("invalid label \"=v3\""), "{err}");
+    assert!(err.contains("Hint: "), "{err}");
+}
+
+#[test]
+fn init_on_file_is_usage_error() {
+    let repo = Repo::empty();
+    repo.write("plain", "x");
+    let err = fails_with(repo.ev().args(["init", "plain"]), 2);
+    assert!(err.contains("it is not a folder"), "{err}");
+    assert!(err.contains("Hint: "), "{err}");
+}
+
+#[test]
+fn checkout_unsafe_symlink_has_hint() {
+    let repo = Repo::new();
+    repo.write("f", "1");
+    std::os::unix::fs::symlink("../../x", repo.path().join("up")).unwrap();
+    repo.commit("m", T0, &["up", "f"]);
+
+    let err = fails_with(repo.ev().args(["checkout", "HEAD", "--to", "out"]), 2);
+    assert!(err.contains("symlink up points to \"../../x\""), "{err}");
+    assert!(
+        err.contains("Hint: read the link target with `ev cat REV:up`"),
+        "{err}"
+    );
+    repo.ev()
+        .args(["checkout", "HEAD", "f", "--to", "out"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn log_shows_history_up_to_missing_commit() {
+    let repo = Repo::new();
+    repo.write("a.txt", "1");
+    let first = repo.commit("m1", T0, &["a.txt"]);
+    repo.write("a.txt", "2");
+    let second = repo.commit("m2", "2026-01-15T11:00:00Z", &["a.txt"]);
+    let path = repo
+        .ev_dir()
+        .join("objects")
+        .join(&first[..2])
+        .join(&first[2..]);
+    std::fs::remove_file(&path).unwrap();
+
+    let out = repo.ev().arg("log").output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&second), "{}", stdout(&out));
+    assert!(stderr(&out).contains(&first), "{}", stderr(&out));
+
+    repo.ev().args(["log", "-n", "1"]).assert().success();
+    let out = repo.ev().args(["log", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+}
+
+#[test]
+fn damaged_head_hint_keeps_repository() {
+    let repo = Repo::new();
+    std::fs::write(repo.ev_dir().join("HEAD"), "garbage\n").unwrap();
+    let err = fails_with(repo.ev().arg("log"), 3);
+    assert!(err.contains("ref HEAD is damaged"), "{err}");
+    assert!(
+        err.contains("Hint: write \"ref: refs/heads/main\""),
+        "{err}"
+    );
+    assert!(!err.contains("delete it"), "{err}");
+}
+
+#[test]
+fn commit_with_empty_message_is_rejected() {
+    let repo = Repo::new();
+    repo.write("a.txt", "a");
+    for message in ["", "  \n"] {
+        let err = fails_with(repo.ev().args(["commit", "-m", message, "a.txt"]), 2);
+        assert!(err.contains("commit message is empty"), "{err}");
+        assert!(err.contains("Hint: "), "{err}");
+    }
+    let log = repo.ev().args(["log"]).output().unwrap();
+    assert_ne!(log.status.code(), Some(0), "no commit may have been made");
 }

@@ -15,12 +15,11 @@ path = "conf/train.yaml"
 name = "metrics"
 kind = "metrics"
 glob = "metrics/*.json"
-threshold = 0.1
 "#,
     );
     repo.write("conf/train.yaml", "lr: 0.1\n");
-    repo.write("metrics/a.json", "{}");
-    repo.write("metrics/b.json", "{}");
+    repo.write("metrics/a.json", r#"{"eval": {"auc": 0.91}}"#);
+    repo.write("metrics/b.json", r#"{"latency": {"p99": 120}}"#);
     repo.write("unrelated.txt", "not declared");
     repo.commit("m", T0, &[]);
 
@@ -39,7 +38,9 @@ threshold = 0.1
         items[1]["paths"],
         serde_json::json!(["metrics/a.json", "metrics/b.json"])
     );
-    assert!(items[1]["record"].is_null());
+    // Typed kinds get a record object beside the raw files; plain files do not.
+    assert!(items[0]["record"].is_null(), "{show}");
+    assert!(items[1]["record"].is_string(), "{show}");
 }
 
 #[test]
@@ -70,5 +71,29 @@ fn invalid_manifest_names_key_and_line() {
     assert!(
         err.contains("evidence.toml:1: item \"cfg\": glob \"conf/*.yml\" matches nothing"),
         "{err}"
+    );
+}
+
+#[test]
+fn manifest_not_utf8_or_folder_is_input_error() {
+    let repo = Repo::new();
+    repo.write("evidence.toml", b"[[item]]\nname = \"a\xff\"\n");
+    let out = repo.ev().args(["commit", "-m", "m"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("evidence.toml:2: invalid UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("Hint: "), "{}", stderr(&out));
+
+    std::fs::remove_file(repo.path().join("evidence.toml")).unwrap();
+    std::fs::create_dir(repo.path().join("evidence.toml")).unwrap();
+    let out = repo.ev().args(["commit", "-m", "m"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not a regular file"),
+        "{}",
+        stderr(&out)
     );
 }
