@@ -137,7 +137,6 @@ fn names(finding: &Value, item: &str, column: &str, slice: &str) -> bool {
 }
 
 #[test]
-#[ignore = "needs ev bisect auto to ignore date columns and weight slices by share"]
 fn auto_bisect_names_injected_fault() {
     let days = read_days();
     assert_eq!(days.len(), 120, "the example covers 2013-01-01..2013-04-30");

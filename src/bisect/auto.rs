@@ -15,6 +15,16 @@
 //! from it on, so the boundary is found by binary search in ⌈log2 n⌉ evaluations. The commits
 //! around the boundary are then re-checked, and an item that goes back under its floor is
 //! reported as non-monotonic with the flips seen, never as a single first commit.
+//!
+//! Two further rules decide whether a score is a true change (see docs/bisect.md):
+//! - Sampling noise: the floor of a comparison is never below `noise_multiplier` times the score
+//!   expected from sampling noise alone at that comparison's sample sizes (reported by the
+//!   oracle, e.g. (B − 1)(1/n + 1/m) for PSI). A reference window where nothing varies (the
+//!   same schedule every day) would otherwise give a floor of 0, and any resampling would depart.
+//! - Slice share: a slice score departs only if, in addition, the score times the slice's share
+//!   of table rows exceeds the statistic's conventional threshold. This is the slice-triage rule
+//!   of weighting per-slice drift by slice share. A large change in a slice of 3% of rows moves
+//!   the table little, so it counts only when its weighted contribution is material.
 
 use serde::Serialize;
 
@@ -65,6 +75,12 @@ pub enum Score {
         score: f64,
         n_base: u64,
         n_target: u64,
+        /// The score expected from sampling noise alone at these sample sizes; 0 when the
+        /// statistic has no such expectation (counts of changes, metric differences).
+        noise: f64,
+        /// For a slice key: the slice's share of table rows, the mean of the base and target
+        /// shares. `None` for keys that are not slices.
+        share: Option<f64>,
     },
     /// The score cannot be computed: evidence missing, insufficient data, not comparable.
     NotComparable { reason: String },
@@ -74,6 +90,19 @@ pub enum Score {
 pub trait ScoreOracle {
     /// Computes the score of item `item` at position `target` against position `base`.
     fn score(&mut self, item: usize, base: usize, target: usize) -> Score;
+}
+
+impl Score {
+    /// Returns a comparable score without a sampling-noise expectation or slice share.
+    pub fn plain(score: f64, n_base: u64, n_target: u64) -> Score {
+        Score::Value {
+            score,
+            n_base,
+            n_target,
+            noise: 0.0,
+            share: None,
+        }
+    }
 }
 
 impl<F: FnMut(usize, usize, usize) -> Score> ScoreOracle for F {
@@ -96,6 +125,9 @@ pub struct AutoOptions {
     pub verify_radius: usize,
     /// Evaluate every commit in the range instead of binary search (slower, but every flip is observed).
     pub exhaustive: bool,
+    /// A score departs only above this multiple of its sampling-noise expectation (the same
+    /// rule and default as `ev diff`'s noise bound).
+    pub noise_multiplier: f64,
 }
 
 impl Default for AutoOptions {
@@ -106,6 +138,7 @@ impl Default for AutoOptions {
             reference_window: 30,
             verify_radius: 3,
             exhaustive: false,
+            noise_multiplier: 2.0,
         }
     }
 }
@@ -114,10 +147,13 @@ impl Default for AutoOptions {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "method", rename_all = "kebab-case")]
 pub enum NoiseFloor {
-    /// The larger of mean + sigmas·σ of consecutive-commit scores in the reference window and
-    /// mean + sigmas·σ of the reference commits' scores against the good commit.
+    /// The largest of mean + sigmas·σ of consecutive-commit scores in the reference window,
+    /// mean + sigmas·σ of the reference commits' scores against the good commit, and `sampling`.
     Calibrated {
         floor: f64,
+        /// `noise_multiplier` × the largest sampling-noise expectation among the reference
+        /// commits scored against good (0 when the statistic has none).
+        sampling: f64,
         mean: f64,
         sd: f64,
         pairs: usize,
@@ -126,8 +162,13 @@ pub enum NoiseFloor {
         good_sd: Option<f64>,
         good_pairs: usize,
     },
-    /// The conventional threshold, because only `pairs` comparable reference pairs existed.
-    Conventional { floor: f64, pairs: usize },
+    /// The larger of the conventional threshold and `sampling`, because only `pairs`
+    /// comparable reference pairs existed.
+    Conventional {
+        floor: f64,
+        sampling: f64,
+        pairs: usize,
+    },
 }
 
 impl NoiseFloor {
@@ -146,7 +187,14 @@ pub struct Observation {
     pub score: f64,
     pub n_base: u64,
     pub n_target: u64,
-    /// Whether `score` exceeds the noise floor.
+    /// The floor at this comparison: the item's floor, raised to `noise_multiplier` × this
+    /// comparison's sampling-noise expectation when that is larger.
+    pub floor: f64,
+    /// For a slice key: `score` × the slice's share of table rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weighted_score: Option<f64>,
+    /// Whether `score` exceeds `floor` and, for a slice, `weighted_score` exceeds the
+    /// statistic's conventional threshold.
     pub departed: bool,
 }
 
@@ -201,7 +249,7 @@ impl ItemFinding {
     pub fn excess(&self) -> f64 {
         match &self.status {
             ItemStatus::Departed { first, .. } => {
-                let floor = self.noise.floor();
+                let floor = first.floor;
                 if floor > 0.0 {
                     first.score / floor
                 } else {
@@ -323,6 +371,9 @@ struct ItemSearch<'a> {
     item: usize,
     good: usize,
     floor: f64,
+    noise_multiplier: f64,
+    /// Threshold of a slice's share-weighted score.
+    weighted_threshold: f64,
     oracle: &'a mut dyn ScoreOracle,
     probes: std::collections::BTreeMap<usize, Probe>,
     evaluations: usize,
@@ -339,13 +390,22 @@ impl ItemSearch<'_> {
                 score,
                 n_base,
                 n_target,
-            } if score.is_finite() => Probe::Seen(Observation {
-                position,
-                score,
-                n_base,
-                n_target,
-                departed: score > self.floor,
-            }),
+                noise,
+                share,
+            } if score.is_finite() => {
+                let floor = sampling_floor(self.noise_multiplier, noise).max(self.floor);
+                let weighted_score = share.map(|share| score * share);
+                Probe::Seen(Observation {
+                    position,
+                    score,
+                    n_base,
+                    n_target,
+                    floor,
+                    weighted_score,
+                    departed: score > floor
+                        && weighted_score.is_none_or(|w| w > self.weighted_threshold),
+                })
+            }
             Score::Value { score, .. } => Probe::Unknown(format!("score is {score}")),
             Score::NotComparable { reason } => Probe::Unknown(reason),
         };
@@ -407,6 +467,8 @@ fn search_item(
         item: index,
         good,
         floor: noise.floor(),
+        noise_multiplier: options.noise_multiplier,
+        weighted_threshold: item.conventional_threshold,
         oracle,
         probes: Default::default(),
         evaluations: calibration_calls,
@@ -444,16 +506,23 @@ fn calibrate(
     let mut finite = |base: usize, target: usize, calls: &mut usize| {
         *calls += 1;
         match oracle.score(index, base, target) {
-            Score::Value { score, .. } if score.is_finite() => Some(score),
+            Score::Value { score, noise, .. } if score.is_finite() => Some((score, noise)),
             _ => None,
         }
     };
     let consecutive: Vec<f64> = (start + 1..=good)
         .filter_map(|target| finite(target - 1, target, &mut calls))
+        .map(|(score, _)| score)
         .collect();
-    let against_good: Vec<f64> = (start..good)
+    let (against_good, good_noise): (Vec<f64>, Vec<f64>) = (start..good)
         .filter_map(|target| finite(good, target, &mut calls))
-        .collect();
+        .unzip();
+    // The search compares commits with good, so the sampling noise of those comparisons is
+    // the one that matters. The largest one seen keeps the floor honest on small days.
+    let sampling = sampling_floor(
+        options.noise_multiplier,
+        good_noise.iter().copied().fold(0.0, f64::max),
+    );
 
     let min_pairs = options.min_reference_pairs.max(2);
     let consecutive_stats = mean_sd(&consecutive).filter(|_| consecutive.len() >= min_pairs);
@@ -461,7 +530,8 @@ fn calibrate(
     let Some((mean, sd)) = consecutive_stats else {
         return (
             NoiseFloor::Conventional {
-                floor: item.conventional_threshold,
+                floor: item.conventional_threshold.max(sampling),
+                sampling,
                 pairs: consecutive.len(),
             },
             calls,
@@ -471,9 +541,11 @@ fn calibrate(
     if let Some((good_mean, good_sd)) = good_stats {
         floor = floor.max(good_mean + options.sigmas * good_sd);
     }
+    floor = floor.max(sampling);
     (
         NoiseFloor::Calibrated {
             floor,
+            sampling,
             mean,
             sd,
             pairs: consecutive.len(),
@@ -483,6 +555,16 @@ fn calibrate(
         },
         calls,
     )
+}
+
+/// Returns the smallest floor sampling noise allows: `multiplier` × the score expected under no
+/// change. A non-finite or negative expectation counts as none.
+fn sampling_floor(multiplier: f64, noise: f64) -> f64 {
+    if noise.is_finite() && noise > 0.0 {
+        multiplier * noise
+    } else {
+        0.0
+    }
 }
 
 /// Mean and sample standard deviation (n − 1), for at least two values.
@@ -677,6 +759,8 @@ mod tests {
                 score: (self.means[item][target] - self.means[item][base]).abs(),
                 n_base: self.sizes[item],
                 n_target: self.sizes[item],
+                noise: 0.0,
+                share: None,
             }
         }
     }
@@ -741,6 +825,8 @@ mod tests {
                 score: (level(target) - level(base)).abs(),
                 n_base: 100,
                 n_target: 100,
+                noise: 0.0,
+                share: None,
             }
         };
         let options = AutoOptions::default();
@@ -768,6 +854,8 @@ mod tests {
             score: if departed(target) { 1.0 } else { 0.0 },
             n_base: 50,
             n_target: 50,
+            noise: 0.0,
+            share: None,
         };
         let outcome =
             find_departures(&items, 29, 59, &AutoOptions::default(), &mut oracle).unwrap();
@@ -795,6 +883,8 @@ mod tests {
             score: if departed(target) { 1.0 } else { 0.0 },
             n_base: 50,
             n_target: 50,
+            noise: 0.0,
+            share: None,
         };
         let options = AutoOptions {
             exhaustive: true,
@@ -815,6 +905,8 @@ mod tests {
             score: (target.saturating_sub(2) as f64 - base.saturating_sub(2) as f64).abs() * 0.05,
             n_base: 100,
             n_target: 100,
+            noise: 0.0,
+            share: None,
         };
         let outcome = find_departures(&items, 2, 12, &AutoOptions::default(), &mut oracle).unwrap();
         let finding = &outcome.findings[0];
@@ -822,6 +914,7 @@ mod tests {
             finding.noise,
             NoiseFloor::Conventional {
                 floor: 0.1,
+                sampling: 0.0,
                 pairs: 2
             }
         );
@@ -843,6 +936,8 @@ mod tests {
                     score: if target >= 52 { 1.0 } else { 0.0 },
                     n_base: 10,
                     n_target: 10,
+                    noise: 0.0,
+                    share: None,
                 }
             }
         };
@@ -902,6 +997,8 @@ mod tests {
             },
             n_base: 1,
             n_target: 1,
+            noise: 0.0,
+            share: None,
         };
         let outcome = find_departures(&items, 5, 8, &AutoOptions::default(), &mut oracle).unwrap();
         let NoiseFloor::Calibrated {
@@ -939,6 +1036,8 @@ mod tests {
                 },
                 n_base: 100,
                 n_target: 100,
+                noise: 0.0,
+                share: None,
             }
         };
         let outcome =
@@ -957,5 +1056,149 @@ mod tests {
         };
         assert!(floor > 0.5, "floor {floor}");
         assert!((good_mean.unwrap() - 0.51).abs() < 0.01);
+    }
+
+    /// Builds the scores of a slice key: `before` up to `change_at` and `after` from it on, with
+    /// a sampling-noise expectation `noise` and a share of table rows `share`.
+    fn step_slice(
+        before: f64,
+        after: f64,
+        change_at: usize,
+        noise: f64,
+        share: f64,
+    ) -> impl Fn(usize) -> Score {
+        move |target| Score::Value {
+            score: if target >= change_at { after } else { before },
+            n_base: 100,
+            n_target: 100,
+            noise,
+            share: Some(share),
+        }
+    }
+
+    #[test]
+    fn tiny_slice_change_is_not_first_true_change() {
+        // A real, persistent change in a slice of 3.5% of rows (PSI 0.28, well above its
+        // floor) comes first. The fault in a slice of 8% (PSI 4.5) comes later. Weighted by
+        // share, the first is 0.28 × 0.035 = 0.0098, below PSI's conventional 0.1. The second
+        // is 4.5 × 0.08 = 0.36, so it is the first true change.
+        let items = vec![
+            AutoItem {
+                key: key("dest", Some("WN")),
+                conventional_threshold: 0.1,
+            },
+            AutoItem {
+                key: key("dep_delay", Some("MQ")),
+                conventional_threshold: 0.1,
+            },
+        ];
+        let tiny = step_slice(0.0, 0.28, 40, 0.01, 0.035);
+        let fault = step_slice(0.0, 4.5, 45, 0.01, 0.08);
+        let mut oracle = |item: usize, _: usize, target: usize| {
+            if item == 0 {
+                tiny(target)
+            } else {
+                fault(target)
+            }
+        };
+        let outcome =
+            find_departures(&items, 29, 59, &AutoOptions::default(), &mut oracle).unwrap();
+        let first = outcome.first_change.as_ref().expect("the fault is found");
+        assert_eq!(first.position, 45);
+        assert_eq!(first.items, vec![1]);
+        let ItemStatus::Departed { first: seen, .. } = &outcome.findings[1].status else {
+            panic!("the fault did not depart: {:?}", outcome.findings[1].status);
+        };
+        assert!((seen.weighted_score.unwrap() - 0.36).abs() < 1e-12);
+        assert!(
+            matches!(outcome.findings[0].status, ItemStatus::Unchanged { .. }),
+            "{:?}",
+            outcome.findings[0].status
+        );
+    }
+
+    #[test]
+    fn share_rule_applies_to_slices_only() {
+        // The same 0.28 step without a share (a whole-table key) departs at its commit.
+        let items = vec![item("dest", None)];
+        let mut oracle = |_: usize, _: usize, target: usize| Score::Value {
+            score: if target >= 40 { 0.28 } else { 0.0 },
+            n_base: 100,
+            n_target: 100,
+            noise: 0.01,
+            share: None,
+        };
+        let outcome =
+            find_departures(&items, 29, 59, &AutoOptions::default(), &mut oracle).unwrap();
+        assert_eq!(outcome.findings[0].first_position(), Some(40));
+    }
+
+    #[test]
+    fn zero_variance_reference_gets_sampling_floor() {
+        // A slice with the same 34 flights every day scores PSI 0 between every reference
+        // pair, so mean + 3σ is 0. The PSI expected from sampling alone with 10 bins is
+        // (B − 1)(1/n + 1/m) = 9 · (2/34) = 0.529412, and the floor is 2 × that = 1.058824.
+        let psi_noise = 9.0 * (1.0 / 34.0 + 1.0 / 34.0);
+        let items = vec![item("sched_dep_time", None)];
+        let mut oracle = |_: usize, _: usize, target: usize| Score::Value {
+            // A resampling wobble of 0.3 from commit 40 on: within sampling noise.
+            score: if target >= 40 { 0.3 } else { 0.0 },
+            n_base: 34,
+            n_target: 34,
+            noise: psi_noise,
+            share: None,
+        };
+        let outcome =
+            find_departures(&items, 29, 59, &AutoOptions::default(), &mut oracle).unwrap();
+        let finding = &outcome.findings[0];
+        let NoiseFloor::Calibrated {
+            floor,
+            sampling,
+            mean,
+            sd,
+            ..
+        } = finding.noise
+        else {
+            panic!("expected calibration: {:?}", finding.noise);
+        };
+        assert_eq!((mean, sd), (0.0, 0.0));
+        assert!((sampling - 1.058_823_529).abs() < 1e-8, "{sampling}");
+        assert!((floor - 1.058_823_529).abs() < 1e-8, "{floor}");
+        assert!(
+            matches!(finding.status, ItemStatus::Unchanged { .. }),
+            "{:?}",
+            finding.status
+        );
+    }
+
+    #[test]
+    fn small_sample_at_search_raises_floor() {
+        // The reference has 1000 rows a day (sampling floor 2 × 0.018 = 0.036) and a calibrated
+        // floor of 0. One searched commit has 20 rows, where PSI 0.5 is within 2 × 9 · (1/1000
+        // + 1/20) = 0.918. Only the later commit with a full sample and PSI 0.5 departs.
+        let items = vec![item("x", None)];
+        let noise = |n: u64| 9.0 * (1.0 / 1000.0 + 1.0 / n as f64);
+        let mut oracle = |_: usize, _: usize, target: usize| {
+            let n = if target == 40 { 20 } else { 1000 };
+            Score::Value {
+                score: if target >= 40 { 0.5 } else { 0.0 },
+                n_base: 1000,
+                n_target: n,
+                noise: noise(n),
+                share: None,
+            }
+        };
+        let options = AutoOptions {
+            exhaustive: true,
+            ..AutoOptions::default()
+        };
+        let outcome = find_departures(&items, 29, 59, &options, &mut oracle).unwrap();
+        match &outcome.findings[0].status {
+            ItemStatus::Departed { first, .. } => {
+                assert_eq!(first.position, 41);
+                assert!((first.floor - 0.036).abs() < 1e-12, "{}", first.floor);
+            }
+            other => panic!("expected a departure at 41: {other:?}"),
+        }
     }
 }

@@ -370,11 +370,7 @@ impl CommitScorer for EvidenceView<'_> {
                 slice: None,
                 statistic: statistic.to_owned(),
             };
-            let one = |score: f64| Score::Value {
-                score,
-                n_base: 1,
-                n_target: 1,
-            };
+            let one = |score: f64| Score::plain(score, 1, 1);
             let fingerprints = (
                 self.item_fingerprint(base, &name),
                 self.item_fingerprint(target, &name),
@@ -411,18 +407,30 @@ impl CommitScorer for EvidenceView<'_> {
             }
             if let (EvidenceRecord::Sample(before), EvidenceRecord::Sample(after)) = (&a, &b) {
                 let options = DriftOptions::default();
+                let id_like = id_like_columns(&before.profile, options.min_rows);
                 for drift in compare_profiles(&before.profile, &after.profile, &options) {
-                    push_drift_scores(&mut scores, &name, None, &drift);
+                    let shape = !id_like.contains(&drift.column);
+                    push_drift_scores(&mut scores, &name, None, None, shape, &drift);
                 }
+                let (rows_base, rows_target) = (before.profile.rows, after.profile.rows);
                 for slices in &before.slices {
                     for slice in
                         slice_drift(before, after, &slices.column, &options).unwrap_or_default()
                     {
                         let value = slice.slice_value.clone().unwrap_or_else(|| "(null)".into());
+                        let share = slice_share(
+                            slice.drift.base_rows,
+                            rows_base,
+                            slice.drift.candidate_rows,
+                            rows_target,
+                        );
+                        let shape = !id_like.contains(&slice.drift.column);
                         push_drift_scores(
                             &mut scores,
                             &name,
                             Some((slice.slice_column.clone(), value)),
+                            Some(share),
+                            shape,
                             &slice.drift,
                         );
                     }
@@ -480,15 +488,67 @@ fn drift_score(drift: &ColumnDrift, statistic: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("{statistic} is undefined for column {}", drift.column))
 }
 
-/// Adds one auto-mode key per drift statistic present in `drift`.
+/// Share of table rows of a slice with `base` of `base_total` rows and `target` of
+/// `target_total` rows: the mean of the two shares. The mean is symmetric in the two sides, like
+/// the statistics it weights, and equals the slice's exact contribution to the PSI of the joint
+/// (slice, bin) distribution when the share does not change. The minimum would hide a slice that
+/// grows from almost nothing; the maximum would let a slice that shrank to nothing keep its old
+/// weight.
+fn slice_share(base: u64, base_total: u64, target: u64, target_total: u64) -> f64 {
+    let share = |rows: u64, total: u64| {
+        if total == 0 {
+            0.0
+        } else {
+            rows as f64 / total as f64
+        }
+    };
+    (share(base, base_total) + share(target, target_total)) / 2.0
+}
+
+/// Fraction of non-null values that must be distinct for a column to count as an identifier.
+const ID_LIKE_DISTINCT_FRACTION: f64 = 0.95;
+
+/// Names of the columns of `profile` that look like identifiers: at least `min_rows` non-null
+/// values, of which at least 95% are distinct (flight numbers, order ids, hashes). Their value
+/// distribution is arbitrary, so its shape is not drift-scored; null and NaN rates still are.
+/// Decided on the base profile, so a column that turns into unique values at the target is still
+/// scored against a base where it was not.
+fn id_like_columns(profile: &crate::profile::TableProfile, min_rows: u64) -> BTreeSet<String> {
+    use crate::profile::ColumnStats;
+    profile
+        .columns
+        .iter()
+        .filter(|column| {
+            let (distinct, values) = match &column.stats {
+                ColumnStats::Numeric(n) => (n.distinct.estimate, n.finite),
+                ColumnStats::Categorical(c) => (
+                    c.distinct.estimate,
+                    column.rows.saturating_sub(column.nulls),
+                ),
+                _ => return false,
+            };
+            values >= min_rows.max(1)
+                && distinct as f64 >= ID_LIKE_DISTINCT_FRACTION * values as f64
+        })
+        .map(|column| column.name.clone())
+        .collect()
+}
+
+/// Adds one auto-mode key per drift statistic present in `drift`. `share` is the slice's share
+/// of table rows for slice keys; with `shape` false only the null and NaN rates are added.
 fn push_drift_scores(
     scores: &mut Vec<(ItemKey, Score)>,
     item: &str,
     slice: Option<(String, String)>,
+    share: Option<f64>,
+    shape: bool,
     drift: &ColumnDrift,
 ) {
     for metric in Metric::ALL {
-        if !drift.scores.iter().any(|s| s.metric == metric) {
+        let Some(stat) = drift.scores.iter().find(|s| s.metric == metric) else {
+            continue;
+        };
+        if !shape && !matches!(metric, Metric::NullRate | Metric::NanRate) {
             continue;
         }
         let key = ItemKey {
@@ -502,9 +562,68 @@ fn push_drift_scores(
                 score,
                 n_base: drift.base_rows,
                 n_target: drift.candidate_rows,
+                noise: stat.noise,
+                share,
             },
             Err(reason) => Score::NotComparable { reason },
         };
         scores.push((key, score));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diff::sample::tests::sample_from_csv;
+
+    /// `rows` flights of one carrier: a unique flight number per row, a delay repeating every
+    /// five rows, and no nulls.
+    fn flights_csv(rows: usize) -> String {
+        let mut csv = String::from("carrier,flight,dep_delay\n");
+        for i in 0..rows {
+            csv.push_str(&format!("MQ,{},{}\n", 1000 + i, i % 5));
+        }
+        csv
+    }
+
+    #[test]
+    fn unique_column_is_id_like() {
+        let sample = sample_from_csv(&flights_csv(100));
+        let id_like = id_like_columns(&sample.profile, 30);
+        assert_eq!(id_like, BTreeSet::from(["flight".to_owned()]));
+        // Below min_rows nothing is judged: every column of a tiny sample is nearly unique.
+        assert!(id_like_columns(&sample.profile, 101).is_empty());
+    }
+
+    #[test]
+    fn id_like_column_keeps_only_rates() {
+        let base = sample_from_csv(&flights_csv(100));
+        let target = sample_from_csv(&flights_csv(120));
+        let options = DriftOptions::default();
+        let drift = compare_profiles(&base.profile, &target.profile, &options)
+            .into_iter()
+            .find(|d| d.column == "flight")
+            .expect("flight is profiled");
+        let mut scores = Vec::new();
+        push_drift_scores(&mut scores, "flights", None, None, false, &drift);
+        let statistics: Vec<&str> = scores.iter().map(|(k, _)| k.statistic.as_str()).collect();
+        assert!(statistics.contains(&"null_rate"), "{statistics:?}");
+        assert!(
+            statistics
+                .iter()
+                .all(|s| *s == "null_rate" || *s == "nan_rate"),
+            "{statistics:?}"
+        );
+        let mut all = Vec::new();
+        push_drift_scores(&mut all, "flights", None, None, true, &drift);
+        assert!(all.iter().any(|(k, _)| k.statistic == "psi"));
+    }
+
+    #[test]
+    fn slice_share_is_mean_of_sides() {
+        // 77 of 926 rows and 78 of 960: (0.083153 + 0.08125) / 2 = 0.082202.
+        let share = slice_share(77, 926, 78, 960);
+        assert!((share - 0.082_201_5).abs() < 1e-6, "{share}");
+        assert_eq!(slice_share(5, 0, 0, 0), 0.0);
     }
 }

@@ -141,14 +141,7 @@ mod tests {
                 .iter()
                 .filter_map(|(key, value)| {
                     let (_, base_value) = base_values.iter().find(|(k, _)| k == key)?;
-                    Some((
-                        key.clone(),
-                        Score::Value {
-                            score: (value - base_value).abs(),
-                            n_base: 1,
-                            n_target: 1,
-                        },
-                    ))
+                    Some((key.clone(), Score::plain((value - base_value).abs(), 1, 1)))
                 })
                 .collect()
         }

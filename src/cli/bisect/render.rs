@@ -390,6 +390,13 @@ pub struct FindingReport {
     pub commits_after_good: usize,
     pub score: Option<f64>,
     pub noise: NoiseFloor,
+    /// The floor the score beat at `commit`: `noise.floor`, or the comparison's sampling-noise
+    /// bound when that is larger.
+    pub floor: Option<f64>,
+    /// For slices: the score times the slice's share of table rows, which must exceed the
+    /// statistic's conventional threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weighted_score: Option<f64>,
     pub n_base: Option<u64>,
     pub n_target: Option<u64>,
     /// Commits between the last commit within the floor and `commit` that could not be scored.
@@ -533,15 +540,13 @@ fn finding_report(
     good: usize,
     f: &ItemFinding,
 ) -> Option<FindingReport> {
-    let (status, position, score, n_base, n_target, may_also_be, observations) = match &f.status {
+    let (status, position, first_seen, may_also_be, observations) = match &f.status {
         ItemStatus::Departed {
             first, may_also_be, ..
         } => (
             "departed",
             first.position,
-            Some(first.score),
-            Some(first.n_base),
-            Some(first.n_target),
+            Some(first),
             may_also_be.iter().map(|&p| path[p]).collect(),
             Vec::new(),
         ),
@@ -553,9 +558,7 @@ fn finding_report(
             (
                 "non-monotonic",
                 *first_seen,
-                first.map(|o| o.score),
-                first.map(|o| o.n_base),
-                first.map(|o| o.n_target),
+                first,
                 Vec::new(),
                 observations
                     .iter()
@@ -577,10 +580,12 @@ fn finding_report(
         status,
         commit: CommitReport::build(cache, &path[position]),
         commits_after_good: position - good,
-        score,
+        score: first_seen.map(|o| o.score),
         noise: f.noise.clone(),
-        n_base,
-        n_target,
+        floor: first_seen.map(|o| o.floor),
+        weighted_score: first_seen.and_then(|o| o.weighted_score),
+        n_base: first_seen.map(|o| o.n_base),
+        n_target: first_seen.map(|o| o.n_target),
         may_also_be,
         observations,
     })
@@ -597,10 +602,14 @@ fn key_text(f: &FindingReport) -> String {
     text
 }
 
-fn noise_text(noise: &NoiseFloor) -> String {
+fn noise_text(noise: &NoiseFloor, at_commit: Option<f64>) -> String {
+    if let Some(bound) = at_commit.filter(|&b| b > noise.floor()) {
+        return format!("sampling-noise floor {bound:.4} at these sample sizes");
+    }
     match noise {
         NoiseFloor::Calibrated {
             floor,
+            sampling,
             mean,
             sd,
             pairs,
@@ -617,11 +626,22 @@ fn noise_text(noise: &NoiseFloor) -> String {
                     "; vs good: mean {m:.4}, sd {s:.4}, {good_pairs} commits"
                 );
             }
+            if *sampling > 0.0 {
+                let _ = write!(text, "; sampling noise {sampling:.4}");
+            }
             text.push(')');
             text
         }
-        NoiseFloor::Conventional { floor, pairs } => {
-            format!("conventional threshold {floor} (only {pairs} reference pairs)")
+        NoiseFloor::Conventional {
+            floor,
+            sampling,
+            pairs,
+        } => {
+            if sampling >= floor && *sampling > 0.0 {
+                format!("sampling-noise floor {floor:.4} (only {pairs} reference pairs)")
+            } else {
+                format!("conventional threshold {floor} (only {pairs} reference pairs)")
+            }
         }
     }
 }
@@ -632,11 +652,15 @@ fn finding_line(f: &FindingReport) -> String {
         (Some(a), Some(b)) if a > 1 || b > 1 => format!(", n {a} vs {b}"),
         _ => String::new(),
     };
+    let weighted = f.weighted_score.map_or(String::new(), |w| {
+        let threshold = crate::bisect::oracle::conventional_threshold(&f.statistic);
+        format!(", share-weighted {w:.4} > {threshold}")
+    });
     format!(
-        "{} {} = {score} > {}{sizes}",
+        "{} {} = {score} > {}{weighted}{sizes}",
         key_text(f),
         f.statistic,
-        noise_text(&f.noise)
+        noise_text(&f.noise, f.floor)
     )
 }
 
@@ -753,10 +777,7 @@ pub fn auto_markdown(r: &AutoReport) -> String {
             key_text(f),
             f.statistic,
             f.score.map_or("?".into(), |s| format!("{s:.4}")),
-            match &f.noise {
-                NoiseFloor::Calibrated { floor, .. } | NoiseFloor::Conventional { floor, .. } =>
-                    *floor,
-            },
+            f.floor.unwrap_or_else(|| f.noise.floor()),
             match (f.n_base, f.n_target) {
                 (Some(a), Some(b)) => format!("{a}/{b}"),
                 _ => "?".into(),
