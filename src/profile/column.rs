@@ -573,6 +573,8 @@ pub struct CategoricalAccumulator {
     distinct: DistinctSketch,
     top: TopValuesTracker,
     lengths: Moments,
+    /// Byte lengths of the array being added, fed to `lengths` at once.
+    length_buffer: Vec<f64>,
 }
 
 impl CategoricalAccumulator {
@@ -581,6 +583,7 @@ impl CategoricalAccumulator {
             distinct: DistinctSketch::new(),
             top: TopValuesTracker::new(options.top_values_tracking.max(options.top_values)),
             lengths: Moments::default(),
+            length_buffer: Vec::new(),
         }
     }
 
@@ -589,7 +592,7 @@ impl CategoricalAccumulator {
         let hash = hash_bytes(value.as_bytes());
         self.distinct.insert_hash(hash);
         self.top.insert_hashed(hash, 1, || value.into());
-        self.lengths.update(value.len() as f64);
+        self.length_buffer.push(value.len() as f64);
     }
 
     #[inline]
@@ -598,10 +601,17 @@ impl CategoricalAccumulator {
         self.distinct.insert_hash(hash);
         self.top
             .insert_hashed(hash, 1, || hex::encode(value).into());
-        self.lengths.update(value.len() as f64);
+        self.length_buffer.push(value.len() as f64);
     }
 
     fn update(&mut self, array: &ArrayRef) -> Result<(), arrow::error::ArrowError> {
+        let result = self.update_values(array);
+        self.lengths.update_slice(&self.length_buffer);
+        self.length_buffer.clear();
+        result
+    }
+
+    fn update_values(&mut self, array: &ArrayRef) -> Result<(), arrow::error::ArrowError> {
         use DataType::*;
         match array.data_type() {
             Utf8 => array
@@ -641,7 +651,7 @@ impl CategoricalAccumulator {
                 .for_each(|v| self.push_bytes(v)),
             Dictionary(_, value_type) => {
                 let values = arrow::compute::cast(array, value_type)?;
-                self.update(&values)?;
+                self.update_values(&values)?;
             }
             _ => {}
         }
