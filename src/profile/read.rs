@@ -507,3 +507,61 @@ impl TableSource {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{ArrayRef, Int64Array};
+    use parquet::arrow::ArrowWriter;
+
+    /// Writes `rows` sequential int64 values, enough for several batches.
+    fn write_ints(path: &Path, rows: i64) {
+        let array: ArrayRef = Arc::new(Int64Array::from_iter_values(0..rows));
+        let batch = RecordBatch::try_from_iter([("v", array)]).unwrap();
+        let mut writer = ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None)
+            .expect("writer");
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+    }
+
+    #[test]
+    fn batches_arrive_in_order_and_a_failing_visit_stops_decoding() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.parquet");
+        let rows = BATCH_SIZE as i64 * 6 + 17;
+        write_ints(&path, rows);
+        let source = TableSource::new(vec![path], None, CsvOptions::default()).unwrap();
+        let schema = source.schema().unwrap();
+        let interrupt = AtomicBool::new(false);
+        let mut next = 0i64;
+        source
+            .for_each_batch::<ReadError>(&schema, None, &interrupt, |_, batch| {
+                let values = batch
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .unwrap();
+                for v in values.values().iter() {
+                    assert_eq!(*v, next);
+                    next += 1;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(next, rows);
+
+        // The visitor fails on the first batch while the decoder still has batches to send:
+        // the call must return the error instead of waiting for the decoding thread.
+        let mut visits = 0;
+        let result = source.for_each_batch::<ReadError>(&schema, None, &interrupt, |_, _| {
+            visits += 1;
+            Err(ReadError::Interrupted)
+        });
+        assert!(matches!(result, Err(ReadError::Interrupted)));
+        assert_eq!(visits, 1);
+
+        interrupt.store(true, Ordering::Relaxed);
+        let result = source.for_each_batch::<ReadError>(&schema, None, &interrupt, |_, _| Ok(()));
+        assert!(matches!(result, Err(ReadError::Interrupted)));
+    }
+}
