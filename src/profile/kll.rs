@@ -25,9 +25,9 @@ const MIN_LEVEL_CAPACITY: usize = 8;
 /// adds at most `2^h` to the rank error of any query, a larger buffer means fewer level-0
 /// compactions, and the higher levels, which carry the error bound, keep their capacities. With
 /// 4·k items level 0 is sorted by a radix sort in large batches (about 11 ns per value in
-/// total). The price is 4·k retained values plus sort buffers (96 KiB at k = 1024) per sketch
-/// while it is updated; [`KllSketch::finish`] compacts back to the standard capacities, so the
-/// stored size does not grow.
+/// total). The price is 4·k retained values (32 KiB at k = 1024) per sketch while it is updated,
+/// plus 64 KiB of sort buffers per thread; [`KllSketch::finish`] compacts back to the standard
+/// capacities, so the stored size does not grow.
 const LEVEL0_CAPACITY_FACTOR: usize = 4;
 
 /// Ratio between the capacities of neighbouring levels (KLL's `c`).
@@ -58,11 +58,13 @@ pub struct KllSketch {
     /// Whether level 0 gets the enlarged streaming capacity; false after `finish`.
     #[serde(skip)]
     large_level0: bool,
-    /// Reusable buffers of the level-0 radix sort.
-    #[serde(skip)]
-    keys: Vec<u64>,
-    #[serde(skip)]
-    scratch: Vec<u64>,
+}
+
+thread_local! {
+    /// Reusable buffers of the level-0 radix sort, per thread rather than per sketch so a sketch
+    /// (and every profile that holds one) stays small: at most 2 × 4·k keys per thread.
+    static SORT_BUFFERS: std::cell::RefCell<(Vec<u64>, Vec<u64>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 /// Equality of the stored state; the cached counters are derived from it.
@@ -88,8 +90,6 @@ impl KllSketch {
             capacity: 0,
             capacities: Vec::new(),
             large_level0: true,
-            keys: Vec::new(),
-            scratch: Vec::new(),
         };
         sketch.refresh_capacities();
         sketch
@@ -200,7 +200,7 @@ impl KllSketch {
             // Level 0 arrives unsorted; higher levels contain sorted runs, which the stable,
             // run-detecting sort merges cheaply.
             if level == 0 {
-                sort_values(items, &mut self.keys, &mut self.scratch);
+                SORT_BUFFERS.with_borrow_mut(|(keys, scratch)| sort_values(items, keys, scratch));
             } else {
                 items.sort_by(f64::total_cmp);
             }
@@ -255,8 +255,6 @@ impl KllSketch {
                 level += 1;
             }
         }
-        self.keys = Vec::new();
-        self.scratch = Vec::new();
         for level in &mut self.levels {
             level.sort_by(f64::total_cmp);
         }
