@@ -277,6 +277,8 @@ pub struct NumericAccumulator {
     sketch: KllSketch,
     distinct: DistinctSketch,
     exact: Exact,
+    /// Finite values of the array being added, fed to the moments and the sketch at once.
+    buffer: Vec<f64>,
 }
 
 impl NumericAccumulator {
@@ -290,7 +292,15 @@ impl NumericAccumulator {
             sketch: KllSketch::new(options.sketch_k),
             distinct: DistinctSketch::new(),
             exact: Exact::None,
+            buffer: Vec::new(),
         }
+    }
+
+    /// Feeds the buffered finite values to the moments and the sketch, in arrival order.
+    fn flush(&mut self) {
+        self.moments.update_slice(&self.buffer);
+        self.sketch.update_many(&self.buffer);
+        self.buffer.clear();
     }
 
     #[inline]
@@ -303,8 +313,7 @@ impl NumericAccumulator {
             self.neg_inf += 1;
         } else {
             let x = if x == 0.0 { 0.0 } else { x };
-            self.moments.update(x);
-            self.sketch.update(x);
+            self.buffer.push(x);
             self.distinct.insert_hash(hash_u64(x.to_bits()));
         }
     }
@@ -312,8 +321,7 @@ impl NumericAccumulator {
     /// Adds an exact integer value `v` whose `f64` reading is `x`.
     #[inline]
     fn push_int(&mut self, v: i128, x: f64) {
-        self.moments.update(x);
-        self.sketch.update(x);
+        self.buffer.push(x);
         self.distinct.insert_hash(hash_bytes(&v.to_le_bytes()));
         match &mut self.exact {
             Exact::Small { min, max, sum } => {
@@ -332,6 +340,7 @@ impl NumericAccumulator {
     }
 
     fn push_wide(&mut self, v: i256, x: f64) {
+        // Decimal256 values are rare: feed them one by one.
         self.moments.update(x);
         self.sketch.update(x);
         self.distinct.insert_hash(hash_bytes(&v.to_le_bytes()));
@@ -352,6 +361,12 @@ impl NumericAccumulator {
     }
 
     fn update(&mut self, array: &ArrayRef) -> Result<(), arrow::error::ArrowError> {
+        let result = self.update_values(array);
+        self.flush();
+        result
+    }
+
+    fn update_values(&mut self, array: &ArrayRef) -> Result<(), arrow::error::ArrowError> {
         use DataType::*;
         macro_rules! ints {
             ($t:ty, $convert:expr) => {{
@@ -426,7 +441,7 @@ impl NumericAccumulator {
             },
             Dictionary(_, value_type) => {
                 let values = arrow::compute::cast(array, value_type)?;
-                self.update(&values)?;
+                self.update_values(&values)?;
             }
             _ => {}
         }
@@ -558,6 +573,8 @@ pub struct CategoricalAccumulator {
     distinct: DistinctSketch,
     top: TopValuesTracker,
     lengths: Moments,
+    /// Byte lengths of the array being added, fed to `lengths` at once.
+    length_buffer: Vec<f64>,
 }
 
 impl CategoricalAccumulator {
@@ -566,6 +583,7 @@ impl CategoricalAccumulator {
             distinct: DistinctSketch::new(),
             top: TopValuesTracker::new(options.top_values_tracking.max(options.top_values)),
             lengths: Moments::default(),
+            length_buffer: Vec::new(),
         }
     }
 
@@ -574,7 +592,7 @@ impl CategoricalAccumulator {
         let hash = hash_bytes(value.as_bytes());
         self.distinct.insert_hash(hash);
         self.top.insert_hashed(hash, 1, || value.into());
-        self.lengths.update(value.len() as f64);
+        self.length_buffer.push(value.len() as f64);
     }
 
     #[inline]
@@ -583,10 +601,17 @@ impl CategoricalAccumulator {
         self.distinct.insert_hash(hash);
         self.top
             .insert_hashed(hash, 1, || hex::encode(value).into());
-        self.lengths.update(value.len() as f64);
+        self.length_buffer.push(value.len() as f64);
     }
 
     fn update(&mut self, array: &ArrayRef) -> Result<(), arrow::error::ArrowError> {
+        let result = self.update_values(array);
+        self.lengths.update_slice(&self.length_buffer);
+        self.length_buffer.clear();
+        result
+    }
+
+    fn update_values(&mut self, array: &ArrayRef) -> Result<(), arrow::error::ArrowError> {
         use DataType::*;
         match array.data_type() {
             Utf8 => array
@@ -626,7 +651,7 @@ impl CategoricalAccumulator {
                 .for_each(|v| self.push_bytes(v)),
             Dictionary(_, value_type) => {
                 let values = arrow::compute::cast(array, value_type)?;
-                self.update(&values)?;
+                self.update_values(&values)?;
             }
             _ => {}
         }
@@ -641,6 +666,11 @@ impl CategoricalAccumulator {
 }
 
 fn update_list_lengths(acc: &mut NumericAccumulator, array: &ArrayRef) {
+    update_list_length_values(acc, array);
+    acc.flush();
+}
+
+fn update_list_length_values(acc: &mut NumericAccumulator, array: &ArrayRef) {
     fn offsets<O: OffsetSizeTrait>(acc: &mut NumericAccumulator, list: &GenericListArray<O>) {
         for (i, window) in list.value_offsets().windows(2).enumerate() {
             if list.is_valid(i) {

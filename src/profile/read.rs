@@ -133,6 +133,9 @@ pub struct TableSource {
     pub csv: CsvOptions,
 }
 
+/// Decoded Parquet batches that may wait for the profiler.
+const DECODE_AHEAD: usize = 2;
+
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
@@ -386,36 +389,48 @@ impl TableSource {
                 .into());
             }
         };
-        let mut decoded = 0u64;
-        loop {
-            if interrupt.load(Ordering::Relaxed) {
-                return Err(ReadError::Interrupted.into());
-            }
-            let next = match catch_unwind(AssertUnwindSafe(|| reader.next())) {
-                Ok(next) => next,
-                Err(payload) => {
-                    return Err(ReadError::ParquetPanic {
-                        path: path.to_path_buf(),
-                        message: panic_message(payload),
+        // Decoding runs on its own thread, one batch ahead of `visit` (at most
+        // `DECODE_AHEAD` batches wait in the channel, so memory stays bounded): profiling the
+        // columns of one batch then overlaps with decoding the next. Batches arrive in file
+        // order, so the result does not depend on the timing.
+        let decoded = std::thread::scope(|scope| -> Result<u64, E> {
+            let (sender, receiver) =
+                std::sync::mpsc::sync_channel::<Result<RecordBatch, ReadError>>(DECODE_AHEAD);
+            scope.spawn(move || {
+                loop {
+                    if interrupt.load(Ordering::Relaxed) {
+                        let _ = sender.send(Err(ReadError::Interrupted));
+                        return;
                     }
-                    .into());
-                }
-            };
-            match next {
-                None => break,
-                Some(Ok(batch)) => {
-                    decoded += batch.num_rows() as u64;
-                    visit(path, batch)?;
-                }
-                Some(Err(error)) => {
-                    return Err(ReadError::Parquet {
-                        path: path.to_path_buf(),
-                        source: parquet::errors::ParquetError::External(Box::new(error)),
+                    let item = match catch_unwind(AssertUnwindSafe(|| reader.next())) {
+                        Ok(None) => return,
+                        Ok(Some(Ok(batch))) => Ok(batch),
+                        Ok(Some(Err(error))) => Err(ReadError::Parquet {
+                            path: path.to_path_buf(),
+                            source: parquet::errors::ParquetError::External(Box::new(error)),
+                        }),
+                        Err(payload) => Err(ReadError::ParquetPanic {
+                            path: path.to_path_buf(),
+                            message: panic_message(payload),
+                        }),
+                    };
+                    let failed = item.is_err();
+                    // A closed channel means `visit` failed; stop decoding.
+                    if sender.send(item).is_err() || failed {
+                        return;
                     }
-                    .into());
                 }
+            });
+            // Returning early drops the receiver, which ends the decoding thread before the
+            // scope joins it.
+            let mut decoded = 0u64;
+            for item in receiver {
+                let batch = item?;
+                decoded += batch.num_rows() as u64;
+                visit(path, batch)?;
             }
-        }
+            Ok(decoded)
+        })?;
         if decoded != footer_rows {
             return Err(ReadError::RowCountMismatch {
                 path: path.to_path_buf(),
@@ -490,5 +505,63 @@ impl TableSource {
             visit(path, batch)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{ArrayRef, Int64Array};
+    use parquet::arrow::ArrowWriter;
+
+    /// Writes `rows` sequential int64 values, enough for several batches.
+    fn write_ints(path: &Path, rows: i64) {
+        let array: ArrayRef = Arc::new(Int64Array::from_iter_values(0..rows));
+        let batch = RecordBatch::try_from_iter([("v", array)]).unwrap();
+        let mut writer = ArrowWriter::try_new(File::create(path).unwrap(), batch.schema(), None)
+            .expect("writer");
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+    }
+
+    #[test]
+    fn batches_arrive_in_order_and_a_failing_visit_stops_decoding() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.parquet");
+        let rows = BATCH_SIZE as i64 * 6 + 17;
+        write_ints(&path, rows);
+        let source = TableSource::new(vec![path], None, CsvOptions::default()).unwrap();
+        let schema = source.schema().unwrap();
+        let interrupt = AtomicBool::new(false);
+        let mut next = 0i64;
+        source
+            .for_each_batch::<ReadError>(&schema, None, &interrupt, |_, batch| {
+                let values = batch
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<Int64Array>()
+                    .unwrap();
+                for v in values.values().iter() {
+                    assert_eq!(*v, next);
+                    next += 1;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(next, rows);
+
+        // The visitor fails on the first batch while the decoder still has batches to send:
+        // the call must return the error instead of waiting for the decoding thread.
+        let mut visits = 0;
+        let result = source.for_each_batch::<ReadError>(&schema, None, &interrupt, |_, _| {
+            visits += 1;
+            Err(ReadError::Interrupted)
+        });
+        assert!(matches!(result, Err(ReadError::Interrupted)));
+        assert_eq!(visits, 1);
+
+        interrupt.store(true, Ordering::Relaxed);
+        let result = source.for_each_batch::<ReadError>(&schema, None, &interrupt, |_, _| Ok(()));
+        assert!(matches!(result, Err(ReadError::Interrupted)));
     }
 }

@@ -466,6 +466,40 @@ fn same_input_gives_identical_json() {
     assert_eq!(first, second);
 }
 
+/// Many batches exercise the bulk sketch path and its compactions: the profile's sketch must
+/// equal a sketch fed one value at a time, and repeated runs must give identical bytes.
+#[test]
+fn batched_sketch_equals_single_updates_and_is_deterministic() {
+    let values: Vec<Option<f64>> = (0..200_000u64)
+        .map(|i| match i % 50 {
+            0 => None,
+            1 => Some(f64::NAN),
+            _ => Some(((i * 2654435761) % 1_000_003) as f64 / 3.0 - 1e5),
+        })
+        .collect();
+    let batches: Vec<RecordBatch> = values
+        .chunks(8192)
+        .map(|chunk| {
+            let array: ArrayRef = Arc::new(Float64Array::from(chunk.to_vec()));
+            batch(vec![("v", array)])
+        })
+        .collect();
+    let profile = profile_of(&batches);
+    let ColumnStats::Numeric(stats) = &profile.columns[0].stats else {
+        panic!("numeric column expected");
+    };
+    let mut expected = kll::KllSketch::new(kll::DEFAULT_K);
+    values.iter().flatten().for_each(|&v| expected.update(v));
+    expected.finish();
+    assert_eq!(stats.sketch, expected);
+    assert_eq!(stats.sketch.n, 200_000 - 4000 - 4000);
+    let again = profile_of(&batches);
+    assert_eq!(
+        serde_json::to_vec(&profile).unwrap(),
+        serde_json::to_vec(&again).unwrap()
+    );
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
