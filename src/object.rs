@@ -3,9 +3,9 @@
 //! Canonical bytes of every object are `"<kind> <format> <length>\0"` followed by `length` bytes
 //! of payload, where `<kind>` is one of the names in [`ObjectKind`], `<format>` is the decimal
 //! [`OBJECT_FORMAT`] and `<length>` the decimal payload length in bytes. The object id is the
-//! BLAKE3-256 hash of those bytes. Blob payloads are raw bytes; every other payload is compact
-//! JSON produced by `serde_json` from the structs below (fields in declaration order, maps sorted
-//! by key, no floating-point NaN or infinity), which is what makes encoding deterministic.
+//! BLAKE3-256 hash of those bytes. Blob payloads are raw bytes. Every other payload is compact
+//! JSON produced by `serde_json` from the structs below, with fields in declaration order, maps
+//! sorted by key and no floating-point NaN or infinity, so encoding is deterministic.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,10 +18,10 @@ use crate::id::ObjectId;
 /// Version of the object encoding, written into every object's header.
 pub const OBJECT_FORMAT: u32 = 1;
 
-/// Longest header accepted when decoding: kind, format and a 20-digit length, with room to spare.
+/// Maximum header length accepted when decoding: kind, format and a 20-digit length, with room to spare.
 pub const MAX_HEADER_LEN: usize = 64;
 
-/// What an object holds.
+/// The kind of an object, which decides how its payload is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ObjectKind {
@@ -262,7 +262,8 @@ pub struct GitProvenance {
     pub commit: Option<String>,
     /// Short branch name, absent on a detached HEAD.
     pub branch: Option<String>,
-    /// Whether tracked files differed from HEAD (or untracked files existed).
+    /// Whether tracked files or the index differed from HEAD. Untracked files do not count,
+    /// because gix's `is_dirty` (gix 0.91) ignores them.
     pub dirty: bool,
 }
 
