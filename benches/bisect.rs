@@ -192,7 +192,8 @@ fn predicate_bisect() {
     );
 }
 
-/// A flights CSV as in the CLI tests: UA is 5% of 2,000 rows; `shift` minutes added to UA.
+/// Builds a flights CSV of 2,000 rows in which UA is a 10% slice with `shift` minutes added to
+/// its delays. Ten percent and a 3σ shift keep the change above the slice-share rule of auto mode.
 fn flights_csv(seed: u64, shift: f64) -> String {
     let mut state = seed;
     let mut uniform = || {
@@ -204,7 +205,7 @@ fn flights_csv(seed: u64, shift: f64) -> String {
     let mut csv = String::from("carrier,dep_delay,distance\n");
     for row in 0..2000 {
         let carrier = match row % 20 {
-            0 => "UA",
+            0 | 10 => "UA",
             1..=9 => "AA",
             _ => "DL",
         };
@@ -263,7 +264,7 @@ fn auto_mode() {
             let seed = (i as u64 * 7 + s as u64 * 13) % pool + 100 * s as u64;
             let shifted = s == 2 && i >= reference + change;
             let id = *samples.entry((s, seed, shifted)).or_insert_with(|| {
-                builder.record(&sample_record(seed, if shifted { 8.0 } else { 0.0 }))
+                builder.record(&sample_record(seed, if shifted { 15.0 } else { 0.0 }))
             });
             items.push(EvidenceItem {
                 name: format!("flights{s}"),
