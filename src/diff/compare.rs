@@ -723,8 +723,12 @@ fn compare_records(
                         new_shape,
                         ..
                     } => (
-                        old_dtype.as_ref().map(|d| format!("{d} {old_shape:?}")),
-                        new_dtype.as_ref().map(|d| format!("{d} {new_shape:?}")),
+                        old_dtype
+                            .as_ref()
+                            .map(|d| tensor_text(d, old_shape.as_deref())),
+                        new_dtype
+                            .as_ref()
+                            .map(|d| tensor_text(d, new_shape.as_deref())),
                     ),
                     super::items::ModelChange::Artifact {
                         old_bytes,
@@ -835,4 +839,16 @@ pub fn column_score(scores: &ItemScores, column: &str, metric: Metric) -> Option
         .find(|c| c.column == column)?
         .score(metric)?
         .magnitude()
+}
+
+/// Renders a tensor's dtype and shape as `F64 [2, 3]` for change listings; an unknown shape is
+/// left out.
+pub(super) fn tensor_text(dtype: &str, shape: Option<&[u64]>) -> String {
+    match shape {
+        Some(dims) => {
+            let dims: Vec<String> = dims.iter().map(u64::to_string).collect();
+            format!("{dtype} [{}]", dims.join(", "))
+        }
+        None => dtype.to_owned(),
+    }
 }

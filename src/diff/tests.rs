@@ -463,3 +463,13 @@ fn golden_type_change_reported_once() {
         other => panic!("unexpected detail {other:?}"),
     }
 }
+
+#[test]
+fn tensor_text_shows_plain_shape() {
+    use super::compare::tensor_text;
+
+    assert_eq!(tensor_text("F64", Some(&[3])), "F64 [3]");
+    assert_eq!(tensor_text("F32", Some(&[2, 3])), "F32 [2, 3]");
+    assert_eq!(tensor_text("F32", Some(&[])), "F32 []");
+    assert_eq!(tensor_text("I64", None), "I64");
+}
