@@ -430,6 +430,7 @@ impl Classify for crate::diff::compare::DiffError {
             } => ErrorClass::User,
             DiffError::Table { .. } => ErrorClass::Damaged,
             DiffError::ReadTable { .. } => ErrorClass::Internal,
+            DiffError::UnknownPath { .. } => ErrorClass::User,
         }
     }
 
@@ -441,6 +442,10 @@ impl Classify for crate::diff::compare::DiffError {
                 "check key_columns of item {item:?} in evidence.toml, or run `ev verify`"
             )),
             DiffError::ReadTable { .. } => Some(HINT_VERIFY.to_owned()),
+            DiffError::UnknownPath { .. } => Some(
+                "name a file or folder of either snapshot (`ev ls REV`) or an evidence item (`ev show REV`)"
+                    .to_owned(),
+            ),
         }
     }
 }

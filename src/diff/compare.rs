@@ -84,6 +84,12 @@ pub enum DiffError {
         #[source]
         source: std::io::Error,
     },
+    #[error("path or item {path:?} is in neither {base} nor {candidate}", base = .base.short(), candidate = .candidate.short())]
+    UnknownPath {
+        path: String,
+        base: ObjectId,
+        candidate: ObjectId,
+    },
 }
 
 /// A file entry in a flattened tree diff.
@@ -264,6 +270,31 @@ fn file_changes(entries: Vec<Entry>, items: &[EvidenceItem]) -> Vec<Change> {
         });
     }
     out
+}
+
+/// Reports whether `path` (a file or folder, `/`-separated, a trailing `/` allowed) exists
+/// below tree `root`. An empty path is the root itself.
+fn path_in_tree(store: &Store, root: &ObjectId, path: &str) -> Result<bool, StoreError> {
+    let mut tree_id = *root;
+    let components: Vec<&str> = path
+        .trim_end_matches('/')
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .collect();
+    for (i, component) in components.iter().enumerate() {
+        let tree = store.read_tree(&tree_id)?;
+        let Some(entry) = tree.entries.into_iter().find(|e| e.name == *component) else {
+            return Ok(false);
+        };
+        if i + 1 == components.len() {
+            return Ok(true);
+        }
+        if entry.entry_type != EntryType::Tree {
+            return Ok(false);
+        }
+        tree_id = entry.id;
+    }
+    Ok(true)
 }
 
 fn read_manifest(store: &Store, id: Option<ObjectId>) -> Result<Vec<EvidenceItem>, StoreError> {
@@ -615,6 +646,24 @@ pub fn compare(
 
     let base_items = read_manifest(store, bc.evidence)?;
     let cand_items = read_manifest(store, cc.evidence)?;
+
+    // A misspelled filter would otherwise select nothing and report "no differences".
+    for filter in &options.paths {
+        let is_item = base_items
+            .iter()
+            .chain(&cand_items)
+            .any(|i| &i.name == filter);
+        if !is_item
+            && !path_in_tree(store, &bc.tree, filter)?
+            && !path_in_tree(store, &cc.tree, filter)?
+        {
+            return Err(DiffError::UnknownPath {
+                path: filter.clone(),
+                base: *base,
+                candidate: *candidate,
+            });
+        }
+    }
 
     let mut entries = Vec::new();
     diff_trees(store, &bc.tree, &cc.tree, "", &mut entries)?;
