@@ -81,6 +81,7 @@ step "The last snapshots (ev log -n 3)"
 step "What changed between the good day and the tip (ev diff --stat main@{$good_day} main)"
 "$EV" diff --stat "main@{$good_day}" main
 
+# The human report ends with the found commit's diff against its parent.
 step "First true change (ev bisect auto main@{$good_day} main)"
 # Exit 1 means no persistent departure was found; keep going to show the summary.
 "$EV" bisect auto "main@{$good_day}" main --json > bisect.json || true
@@ -93,9 +94,6 @@ if [[ -z "$found" ]]; then
     echo "Error: ev bisect auto found no first true change (report: $workspace/bisect.json)" >&2
     exit 1
 fi
-
-step "The found commit against its parent (ev diff $found~1 $found)"
-"$EV" diff "$found~1" "$found"
 
 step "Incident summary ($workspace/incident.md)"
 cat incident.md

@@ -12,14 +12,20 @@
 //! bad commit, so a merge is blamed as a whole instead of the walk entering the merged branch.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::fmt::Debug;
+use std::fmt::{Debug, Display};
 use std::hash::Hash;
 
 use serde::{Deserialize, Serialize};
 
 /// Bounds on a commit id usable by the state machine.
-pub trait CommitId: Clone + Eq + Hash + Ord + Debug {}
-impl<T: Clone + Eq + Hash + Ord + Debug> CommitId for T {}
+pub trait CommitId: Clone + Eq + Hash + Ord + Debug + Display {}
+impl<T: Clone + Eq + Hash + Ord + Debug + Display> CommitId for T {}
+
+/// Names a commit in an error message: its display form cut to 12 characters, as `ev log`
+/// abbreviates commit ids.
+fn commit_name<Id: CommitId>(commit: &Id) -> String {
+    commit.to_string().chars().take(12).collect()
+}
 
 /// A commit graph: each known commit with its parents, first parent first.
 ///
@@ -304,7 +310,7 @@ impl<Id: CommitId> Bisection<Id> {
     pub fn mark(&mut self, verdict: Verdict, commit: Id) -> Result<(), StateError> {
         if !self.dag.contains(&commit) {
             return Err(StateError::UnknownCommit {
-                commit: format!("{commit:?}"),
+                commit: commit_name(&commit),
             });
         }
         self.marks.push((verdict, commit));
@@ -464,13 +470,13 @@ impl<Id: CommitId> Bisection<Id> {
         });
         if from_merge_base {
             StateError::MergeBaseIsBad {
-                merge_base: format!("{bad:?}"),
-                good: format!("{good:?}"),
+                merge_base: commit_name(bad),
+                good: commit_name(good),
             }
         } else {
             StateError::BadIsAncestorOfGood {
-                bad: format!("{bad:?}"),
-                good: format!("{good:?}"),
+                bad: commit_name(bad),
+                good: commit_name(good),
             }
         }
     }
@@ -790,10 +796,12 @@ mod tests {
     #[test]
     fn good_newer_than_bad_is_error() {
         let b = start(linear(5), 1, 3, false);
-        assert!(matches!(
-            b.next(),
-            Err(StateError::BadIsAncestorOfGood { .. })
-        ));
+        let error = b.next().expect_err("good 3 is newer than bad 1");
+        assert!(matches!(error, StateError::BadIsAncestorOfGood { .. }));
+        assert_eq!(
+            error.to_string(),
+            "the bad commit 1 is an ancestor of the good commit 3 (good is newer than bad)"
+        );
     }
 
     #[test]

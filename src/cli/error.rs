@@ -387,6 +387,21 @@ fn typed_hint(source: &(dyn std::error::Error + Send + Sync + 'static)) -> Optio
         CaptureError::Golden(GoldenError::Failed { .. } | GoldenError::Timeout { .. }) => {
             "fix the golden command, raise `timeout_secs`, or pass --allow-failed to store the failure"
         }
+        CaptureError::Golden(GoldenError::BadOutput { .. }) => {
+            "make the golden command print one table in the item's `format` (default CSV with a header row)"
+        }
+        CaptureError::Golden(GoldenError::OutputTooLarge { .. }) => {
+            "make the golden command print less, or raise the item's `max_output_bytes`"
+        }
+        CaptureError::Golden(GoldenError::Spawn { .. }) => {
+            "check that `sh` can run in the workspace folder"
+        }
+        CaptureError::Golden(GoldenError::KeyColumnMissing { .. }) => {
+            "fix the item's `key_columns` in evidence.toml to name columns of the result table"
+        }
+        CaptureError::Golden(GoldenError::BadTolerance { .. }) => {
+            "set the item's tolerances to finite numbers of at least 0"
+        }
         CaptureError::RedactKeyMissing { .. } => {
             "export the redaction key (EV_REDACT_KEY unless the item sets `redact_key_env`)"
         }
@@ -415,6 +430,7 @@ impl Classify for crate::diff::compare::DiffError {
             } => ErrorClass::User,
             DiffError::Table { .. } => ErrorClass::Damaged,
             DiffError::ReadTable { .. } => ErrorClass::Internal,
+            DiffError::UnknownPath { .. } => ErrorClass::User,
         }
     }
 
@@ -426,6 +442,10 @@ impl Classify for crate::diff::compare::DiffError {
                 "check key_columns of item {item:?} in evidence.toml, or run `ev verify`"
             )),
             DiffError::ReadTable { .. } => Some(HINT_VERIFY.to_owned()),
+            DiffError::UnknownPath { .. } => Some(
+                "name a file or folder of either snapshot (`ev ls REV`) or an evidence item (`ev show REV`)"
+                    .to_owned(),
+            ),
         }
     }
 }
@@ -542,5 +562,30 @@ mod tests {
             source: io::Error::from(io::ErrorKind::PermissionDenied),
         };
         assert_eq!(CliError::from(denied).hint, None);
+    }
+
+    #[test]
+    fn golden_bad_output_gets_hint() {
+        use crate::evidence::golden::GoldenError;
+        use crate::profile::read::TableFormat;
+
+        let bad_output = GoldenError::BadOutput {
+            command: "printf 'a,b\\n1\\n'".to_owned(),
+            format: TableFormat::Csv,
+            source: Box::new(crate::evidence::Error::Interrupted),
+        };
+        let capture_error: Box<dyn std::error::Error + Send + Sync> =
+            Box::new(crate::evidence::Error::from(bad_output));
+        let hint = typed_hint(capture_error.as_ref()).unwrap_or_default();
+        assert!(hint.contains("`format`"), "hint: {hint}");
+
+        let too_large = GoldenError::OutputTooLarge {
+            command: "yes".to_owned(),
+            limit: 10,
+        };
+        let capture_error: Box<dyn std::error::Error + Send + Sync> =
+            Box::new(crate::evidence::Error::from(too_large));
+        let hint = typed_hint(capture_error.as_ref()).unwrap_or_default();
+        assert!(hint.contains("max_output_bytes"), "hint: {hint}");
     }
 }

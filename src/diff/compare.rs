@@ -84,6 +84,12 @@ pub enum DiffError {
         #[source]
         source: std::io::Error,
     },
+    #[error("path or item {path:?} is in neither {base} nor {candidate}", base = .base.short(), candidate = .candidate.short())]
+    UnknownPath {
+        path: String,
+        base: ObjectId,
+        candidate: ObjectId,
+    },
 }
 
 /// A file entry in a flattened tree diff.
@@ -264,6 +270,31 @@ fn file_changes(entries: Vec<Entry>, items: &[EvidenceItem]) -> Vec<Change> {
         });
     }
     out
+}
+
+/// Reports whether `path` (a file or folder, `/`-separated, a trailing `/` allowed) exists
+/// below tree `root`. An empty path is the root itself.
+fn path_in_tree(store: &Store, root: &ObjectId, path: &str) -> Result<bool, StoreError> {
+    let mut tree_id = *root;
+    let components: Vec<&str> = path
+        .trim_end_matches('/')
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .collect();
+    for (i, component) in components.iter().enumerate() {
+        let tree = store.read_tree(&tree_id)?;
+        let Some(entry) = tree.entries.into_iter().find(|e| e.name == *component) else {
+            return Ok(false);
+        };
+        if i + 1 == components.len() {
+            return Ok(true);
+        }
+        if entry.entry_type != EntryType::Tree {
+            return Ok(false);
+        }
+        tree_id = entry.id;
+    }
+    Ok(true)
 }
 
 fn read_manifest(store: &Store, id: Option<ObjectId>) -> Result<Vec<EvidenceItem>, StoreError> {
@@ -616,6 +647,24 @@ pub fn compare(
     let base_items = read_manifest(store, bc.evidence)?;
     let cand_items = read_manifest(store, cc.evidence)?;
 
+    // A misspelled filter would otherwise select nothing and report "no differences".
+    for filter in &options.paths {
+        let is_item = base_items
+            .iter()
+            .chain(&cand_items)
+            .any(|i| &i.name == filter);
+        if !is_item
+            && !path_in_tree(store, &bc.tree, filter)?
+            && !path_in_tree(store, &cc.tree, filter)?
+        {
+            return Err(DiffError::UnknownPath {
+                path: filter.clone(),
+                base: *base,
+                candidate: *candidate,
+            });
+        }
+    }
+
     let mut entries = Vec::new();
     diff_trees(store, &bc.tree, &cc.tree, "", &mut entries)?;
     let all_items: Vec<EvidenceItem> = base_items.iter().chain(&cand_items).cloned().collect();
@@ -723,8 +772,12 @@ fn compare_records(
                         new_shape,
                         ..
                     } => (
-                        old_dtype.as_ref().map(|d| format!("{d} {old_shape:?}")),
-                        new_dtype.as_ref().map(|d| format!("{d} {new_shape:?}")),
+                        old_dtype
+                            .as_ref()
+                            .map(|d| tensor_text(d, old_shape.as_deref())),
+                        new_dtype
+                            .as_ref()
+                            .map(|d| tensor_text(d, new_shape.as_deref())),
                     ),
                     super::items::ModelChange::Artifact {
                         old_bytes,
@@ -835,4 +888,16 @@ pub fn column_score(scores: &ItemScores, column: &str, metric: Metric) -> Option
         .find(|c| c.column == column)?
         .score(metric)?
         .magnitude()
+}
+
+/// Renders a tensor's dtype and shape as `F64 [2, 3]` for change listings; an unknown shape is
+/// left out.
+pub(super) fn tensor_text(dtype: &str, shape: Option<&[u64]>) -> String {
+    match shape {
+        Some(dims) => {
+            let dims: Vec<String> = dims.iter().map(u64::to_string).collect();
+            format!("{dtype} [{}]", dims.join(", "))
+        }
+        None => dtype.to_owned(),
+    }
 }

@@ -463,3 +463,37 @@ fn golden_type_change_reported_once() {
         other => panic!("unexpected detail {other:?}"),
     }
 }
+
+#[test]
+fn tensor_text_shows_plain_shape() {
+    use super::compare::tensor_text;
+
+    assert_eq!(tensor_text("F64", Some(&[3])), "F64 [3]");
+    assert_eq!(tensor_text("F32", Some(&[2, 3])), "F32 [2, 3]");
+    assert_eq!(tensor_text("F32", Some(&[])), "F32 []");
+    assert_eq!(tensor_text("I64", None), "I64");
+}
+
+#[test]
+fn unknown_path_filter_is_error() {
+    let r = repo();
+    let (a, b) = pair(&r.store);
+    let misspelled = CompareOptions {
+        paths: vec!["notes.txtt".into()],
+        ..CompareOptions::default()
+    };
+    let error = compare(&r.store, &a, &b, &misspelled).expect_err("no such path or item");
+    assert!(
+        matches!(&error, super::compare::DiffError::UnknownPath { path, .. } if path == "notes.txtt"),
+        "{error}"
+    );
+
+    // A folder named with a trailing slash, and the root, still select.
+    for path in ["notes.txt", "daily", "/"] {
+        let options = CompareOptions {
+            paths: vec![path.into()],
+            ..CompareOptions::default()
+        };
+        assert!(compare(&r.store, &a, &b, &options).is_ok(), "{path}");
+    }
+}

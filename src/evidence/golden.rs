@@ -161,7 +161,7 @@ pub enum GoldenError {
         #[source]
         source: std::io::Error,
     },
-    #[error("golden command `{command}` printed an invalid {format:?} table: {source}")]
+    #[error("golden command `{command}` printed an invalid {format} table: {source}")]
     BadOutput {
         command: String,
         format: TableFormat,

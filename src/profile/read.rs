@@ -49,6 +49,16 @@ impl TableFormat {
     }
 }
 
+impl std::fmt::Display for TableFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TableFormat::Parquet => "Parquet",
+            TableFormat::Csv => "CSV",
+            TableFormat::JsonLines => "JSON lines",
+        })
+    }
+}
+
 /// How to read CSV files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
