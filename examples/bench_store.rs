@@ -1,4 +1,4 @@
-//! Benchmark driver for the object store, used by `bench/store.sh`.
+//! Benchmark driver for the object store, used by `scripts/bench_store.sh`.
 //!
 //! Subcommands:
 //! - `gen FILE MIB`: writes MIB mebibytes of mixed content: even-numbered 1 MiB blocks are
