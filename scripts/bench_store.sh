@@ -7,7 +7,7 @@
 # Uses $BENCH_DIR (default /tmp/ev-bench, about 8 GiB free space needed) and deletes it at the end.
 set -euo pipefail
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 W=${BENCH_DIR:-/tmp/ev-bench}
 DVC=${DVC:-dvc}
