@@ -7,8 +7,8 @@
 # Uses $BENCH_DIR (default /tmp/ev-bench, about 8 GiB free space needed) and deletes it at the end.
 set -euo pipefail
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 W=${BENCH_DIR:-/tmp/ev-bench}
 DVC=${DVC:-dvc}
 BIN=$CARGO_TARGET_DIR/release/examples/bench_store
