@@ -542,7 +542,7 @@ fn list_files(work_tree: &Path) -> Result<Vec<RepoPath>, ManifestError> {
 pub const RECORD_SCHEMA: &str = "ev.evidence/1";
 
 /// The evidence manifest record a commit points at (`Commit::evidence`): which items the
-/// snapshot holds and, for typed kinds, the id of each item's typed record.
+/// snapshot contains and, for typed kinds, the id of each item's typed record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceRecord {
     /// Always [`RECORD_SCHEMA`].

@@ -229,7 +229,7 @@ pub fn check_ref_format(name: &str) -> Result<(), RefError> {
     Ok(())
 }
 
-/// What a ref file contains.
+/// The content of a ref file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RefValue {
     /// A commit id.
@@ -272,7 +272,7 @@ impl Expected {
     }
 }
 
-/// Who makes a ref change and when; recorded in the reflog.
+/// The author and time of a ref change, recorded in the reflog.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Signature {
     pub who: String,
@@ -289,7 +289,7 @@ pub struct ReflogEntry {
     pub old: Option<ObjectId>,
     /// Value after the change; `None` when the ref was deleted.
     pub new: Option<ObjectId>,
-    /// What changed it, such as `commit: fix schema` or `branch: created from main`.
+    /// The reason for the change, such as `commit: fix schema` or `branch: created from main`.
     pub message: String,
 }
 

@@ -9,7 +9,7 @@
 //!    workspace is then `--work-tree DIR` / `EV_WORK_TREE` if given, else the current directory
 //!    (as git does with `GIT_DIR`), because a CI job snapshots its own checkout.
 //! 2. Otherwise ev walks up from the current directory to the first folder containing `.ev/`;
-//!    that folder is the workspace unless `--work-tree` / `EV_WORK_TREE` says otherwise.
+//!    that folder is the workspace unless `--work-tree` / `EV_WORK_TREE` names another one.
 
 use std::fs;
 use std::io::{self, Write};

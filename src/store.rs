@@ -1,6 +1,6 @@
 //! The object store: one zstd-compressed file per object under `<repo>/.ev/objects`.
 //!
-//! An object with id `abcdef…` lives at `objects/ab/cdef…` (2 + 62 hex digits). The file holds
+//! An object with id `abcdef…` lives at `objects/ab/cdef…` (2 + 62 hex digits). The file contains
 //! one zstd frame whose decompressed content is the object's canonical bytes
 //! (`"<kind> <format> <len>\0"` + payload, see [`crate::object`]), so
 //! `zstd -dc objects/ab/cdef… | b3sum` prints the id. Writes go to a temp file in the same folder,
@@ -32,7 +32,7 @@ use crate::repo_path::RepoPath;
 pub const DEFAULT_ZSTD_LEVEL: i32 = 1;
 
 /// Largest payload [`Store::read`] loads into memory (256 MiB). Chunks are at most 16 MiB and JSON
-/// objects are far smaller, so a larger declared length means a damaged or hostile object; large
+/// objects are far smaller, so a larger declared length means a damaged or hostile object. Large
 /// blobs can still be streamed with [`Store::open_file_reader`] or checked with [`Store::check`].
 pub const MAX_READ_SIZE: u64 = 256 * 1024 * 1024;
 

@@ -184,7 +184,7 @@ impl TestRepo {
         id
     }
 
-    /// A linear history c0..c{n-1} whose file `value` holds the commit number.
+    /// A linear history c0..c{n-1} whose file `value` contains the commit number.
     fn linear(&mut self, n: usize) -> Vec<ObjectId> {
         let mut ids: Vec<ObjectId> = Vec::new();
         for i in 0..n {
@@ -527,7 +527,7 @@ fn manual_marks_with_custom_terms_and_replay() {
     assert_eq!(stdout(&output), "slow\n");
     // `good` is not a term of this bisection.
     repo.ev().args(["bisect", "good"]).assert().code(2);
-    // Answer by hand: commits from c5 on are slow.
+    // Mark by hand: commits from c5 on are slow.
     for _ in 0..4 {
         let output = repo.ev().args(["bisect", "log"]).output().unwrap();
         let _ = output;

@@ -223,7 +223,7 @@ impl Terms {
     }
 }
 
-/// Why a commit is proposed for testing.
+/// The reason a commit is proposed for testing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TestReason {
@@ -234,7 +234,7 @@ pub enum TestReason {
     MergeBase,
 }
 
-/// What to do next, or the result.
+/// The next step of a bisection: a commit to test, or the result.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step<Id> {
     /// No commit has been marked bad yet.

@@ -39,7 +39,7 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 pub enum ErrorClass {
     /// The user asked for something invalid or absent; fixing the command fixes it.
     User,
-    /// Repository content is damaged; `ev verify` tells more.
+    /// Repository content is damaged; `ev verify` lists the problems.
     Damaged,
     /// A concurrent writer won; re-running usually succeeds.
     Conflict,
@@ -62,7 +62,7 @@ impl ErrorClass {
     }
 }
 
-/// A library error that knows its class and, where useful, the next step for the user.
+/// A library error that carries its class and, where useful, the next step for the user.
 pub trait Classify: StdError + Send + Sync + 'static {
     /// Which exit code and framing this error gets.
     fn class(&self) -> ErrorClass;
