@@ -3,7 +3,10 @@
 //! - `generate PATH ROWS`: writes a Parquet sample of ROWS rows × 20 mixed columns (integers,
 //!   floats with nulls, low- and high-cardinality strings, booleans, timestamps, a date).
 //! - `decode PATH`: decodes every batch with the parquet crate and does nothing else.
+//! - `decode-encoded PATH`: decodes with ev's reader as profiling does (dictionary-encoded
+//!   string columns as Arrow dictionaries, decoding on its own thread) and does nothing else.
 //! - `profile PATH`: decodes and profiles the sample as `ev commit` does.
+//! - `columns PATH`: decodes into memory, then times profiling each column alone.
 //!
 //! Each prints one line of `key=value` figures; `scripts/bench_profile.sh` runs them all.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -196,6 +199,30 @@ fn decode(path: &Path) {
     );
 }
 
+fn decode_encoded(path: &Path) {
+    let started = Instant::now();
+    let source = TableSource::new(
+        vec![path.to_path_buf()],
+        Some(TableFormat::Parquet),
+        CsvOptions::default(),
+    )
+    .expect("source");
+    let schema = source.schema().expect("schema");
+    let interrupt = AtomicBool::new(false);
+    let mut rows = 0usize;
+    source
+        .for_each_batch_encoded(&schema, None, &[], &interrupt, |_, batch| {
+            rows += batch.num_rows();
+            Ok::<(), ev::profile::read::ReadError>(())
+        })
+        .expect("decode");
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "decode-encoded rows={rows} seconds={seconds:.3} rows_per_second={:.0}",
+        rows as f64 / seconds
+    );
+}
+
 fn profile(path: &Path) {
     let started = Instant::now();
     let source = TableSource::new(
@@ -260,11 +287,13 @@ fn main() {
             args[3].parse().expect("ROWS is a number"),
         ),
         Some("decode") if args.len() == 3 => decode(Path::new(&args[2])),
+        Some("decode-encoded") if args.len() == 3 => decode_encoded(Path::new(&args[2])),
         Some("profile") if args.len() == 3 => profile(Path::new(&args[2])),
         Some("columns") if args.len() == 3 => columns(Path::new(&args[2])),
         _ => {
             eprintln!(
-                "usage: bench_profile generate PATH ROWS | decode PATH | profile PATH | columns PATH"
+                "usage: bench_profile generate PATH ROWS | decode PATH | decode-encoded PATH | \
+                 profile PATH | columns PATH"
             );
             std::process::exit(2);
         }

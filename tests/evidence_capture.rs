@@ -658,3 +658,74 @@ fn integer_typed_json_roundtrip() {
     let back: EvidenceRecord = serde_json::from_str(&json).unwrap();
     assert_eq!(back, captured.record);
 }
+
+/// Writes the rows of `write_parquet` with dictionary encoding switched off.
+fn write_parquet_plain(path: &Path, rows: usize) {
+    let dictionary = dir_of(path).join("dictionary.parquet");
+    write_parquet(&dictionary, rows);
+    let file = std::fs::File::open(&dictionary).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_dictionary_enabled(false)
+        .build();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(path).unwrap(),
+        batches[0].schema(),
+        Some(properties),
+    )
+    .unwrap();
+    for batch in &batches {
+        writer.write(batch).unwrap();
+    }
+    writer.close().unwrap();
+    std::fs::remove_file(dictionary).unwrap();
+}
+
+fn dir_of(path: &Path) -> &Path {
+    path.parent().unwrap()
+}
+
+#[test]
+fn dictionary_and_plain_profiles_equal() {
+    let dir = tempfile::tempdir().unwrap();
+    write_parquet(&dir.path().join("dict.parquet"), 3000);
+    write_parquet_plain(&dir.path().join("plain.parquet"), 3000);
+    // Slice columns listed in another order than the file's, one of them redacted by hashing:
+    // each slice must still be keyed by its own column.
+    let options = "slice_by = [\"email\", \"carrier\"]\nredact = [\"email\"]\nmax_slices = 3";
+    let dict = sample(run(Kind::Sample, options, dir.path(), &["dict.parquet"]).unwrap());
+    let plain = sample(run(Kind::Sample, options, dir.path(), &["plain.parquet"]).unwrap());
+
+    assert_eq!(
+        serde_json::to_string(&dict.profile).unwrap(),
+        serde_json::to_string(&plain.profile).unwrap()
+    );
+    assert_eq!(
+        serde_json::to_string(&dict.slices).unwrap(),
+        serde_json::to_string(&plain.slices).unwrap()
+    );
+
+    let carrier = &dict.slices[1];
+    assert_eq!(carrier.column, "carrier");
+    // 3000 rows over a cycle of 7 carriers (UA three times, AA twice): UA 1286, AA 857.
+    let listed: Vec<(Option<&str>, u64)> = carrier
+        .slices
+        .iter()
+        .map(|s| (s.value.as_deref(), s.profile.rows))
+        .collect();
+    assert_eq!(listed[..2], [(Some("UA"), 1286), (Some("AA"), 857)]);
+
+    let email = &dict.slices[0];
+    assert_eq!(email.column, "email");
+    assert_eq!(email.distinct_values, 50);
+    assert!(
+        email
+            .slices
+            .iter()
+            .all(|s| s.value.as_ref().is_some_and(|v| v.len() == 32))
+    );
+}

@@ -252,19 +252,24 @@ impl Redactor {
     ) -> Result<RecordBatch, arrow::error::ArrowError> {
         let input = batch.schema();
         let mut columns = Vec::with_capacity(schema.fields().len());
+        let mut kept = Vec::with_capacity(schema.fields().len());
         for (field, array) in input.fields().iter().zip(batch.columns()) {
-            if !self.columns.contains(field.name()) {
-                columns.push(array.clone());
+            let array = if !self.columns.contains(field.name()) {
+                array.clone()
             } else if self.mode == RedactMode::Hash {
-                columns.push(self.hash_column(array)?);
-            }
+                self.hash_column(array)?
+            } else {
+                continue;
+            };
+            // The target field, with the array's own type: a kept column may arrive
+            // dictionary-encoded.
+            let target = schema
+                .field_with_name(field.name())
+                .map(|f| f.as_ref().clone())
+                .unwrap_or_else(|_| field.as_ref().clone());
+            kept.push(target.with_data_type(array.data_type().clone()));
+            columns.push(array);
         }
-        let kept: Vec<Field> = schema
-            .fields()
-            .iter()
-            .filter(|f| input.index_of(f.name()).is_ok())
-            .map(|f| f.as_ref().clone())
-            .collect();
         RecordBatch::try_new(Arc::new(Schema::new(kept)), columns)
     }
 }
@@ -340,9 +345,10 @@ pub(crate) fn capture(
                 })
                 .collect::<Result<Vec<Field>, Error>>()?,
         ));
-        source.for_each_batch(
+        source.for_each_batch_encoded(
             &raw_schema,
             Some(&options.slice_by),
+            &options.redact,
             ctx.interrupt,
             |path, batch| {
                 let batch = redact(path, batch, &projected)?;
@@ -371,26 +377,25 @@ pub(crate) fn capture(
     // Pass 2: the whole table, and every slice.
     let mut profiler =
         TableProfiler::new(schema.clone(), &profile_options).map_err(profile_error(first))?;
-    source.for_each_batch(&raw_schema, None, ctx.interrupt, |path, batch| {
-        let batch = redact(path, batch, &schema)?;
-        let batch = batch
-            .with_schema(schema.clone())
-            .map_err(|source| Error::Profile {
-                path: path.to_path_buf(),
-                source: crate::profile::ProfileError::Arrow {
-                    column: String::new(),
+    // Dictionary-encoded string columns arrive as dictionary arrays, which the profiler counts
+    // by key; redacted columns stay plain because redaction rewrites their values.
+    source.for_each_batch_encoded(
+        &raw_schema,
+        None,
+        &options.redact,
+        ctx.interrupt,
+        |path, batch| {
+            let batch = redact(path, batch, &schema)?;
+            profiler.update(&batch).map_err(profile_error(path))?;
+            for slices in &mut sliced {
+                slices.update(&batch).map_err(|source| Error::Slice {
+                    path: path.to_path_buf(),
                     source,
-                },
-            })?;
-        profiler.update(&batch).map_err(profile_error(path))?;
-        for slices in &mut sliced {
-            slices.update(&batch).map_err(|source| Error::Slice {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        }
-        Ok::<(), Error>(())
-    })?;
+                })?;
+            }
+            Ok::<(), Error>(())
+        },
+    )?;
 
     let mut sources = Vec::new();
     for path in &files {
@@ -437,7 +442,7 @@ pub fn profile_source(
             path: first.clone(),
             source,
         })?;
-    source.for_each_batch(&schema, None, interrupt, |path, batch| {
+    source.for_each_batch_encoded(&schema, None, &[], interrupt, |path, batch| {
         profiler.update(&batch).map_err(|source| Error::Profile {
             path: path.to_path_buf(),
             source,

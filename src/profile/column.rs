@@ -19,7 +19,7 @@ use arrow::record_batch::RecordBatch;
 
 use super::hll::{DistinctSketch, hash_bytes, hash_u64};
 use super::kll::KllSketch;
-use super::moments::Moments;
+use super::moments::{IntMoments, Moments};
 use super::topk::TopValuesTracker;
 use super::types::logical_type_name;
 use super::{
@@ -279,6 +279,8 @@ pub struct NumericAccumulator {
     exact: Exact,
     /// Finite values of the array being added, fed to the moments and the sketch at once.
     buffer: Vec<f64>,
+    /// Hashes of the exact integers of the array being added (floats are hashed from `buffer`).
+    hashes: Vec<u64>,
 }
 
 impl NumericAccumulator {
@@ -293,11 +295,21 @@ impl NumericAccumulator {
             distinct: DistinctSketch::new(),
             exact: Exact::None,
             buffer: Vec::new(),
+            hashes: Vec::new(),
         }
     }
 
     /// Feeds the buffered finite values to the moments and the sketch, in arrival order.
     fn flush(&mut self) {
+        if self.hashes.is_empty() {
+            // Floats: hash the bits of each buffered value (zero is already normalized).
+            // Integers leave one hash per buffered value, so they never reach this branch.
+            self.distinct
+                .insert_hashes(self.buffer.iter().map(|x| hash_u64(x.to_bits())));
+        } else {
+            self.distinct.insert_hashes(self.hashes.iter().copied());
+            self.hashes.clear();
+        }
         self.moments.update_slice(&self.buffer);
         self.sketch.update_many(&self.buffer);
         self.buffer.clear();
@@ -314,26 +326,44 @@ impl NumericAccumulator {
         } else {
             let x = if x == 0.0 { 0.0 } else { x };
             self.buffer.push(x);
-            self.distinct.insert_hash(hash_u64(x.to_bits()));
         }
     }
 
-    /// Adds an exact integer value `v` whose `f64` reading is `x`.
+    /// Adds an exact integer value `v` whose `f64` reading is `x`, updating the exact range with
+    /// overflow checks (decimals and list lengths).
     #[inline]
     fn push_int(&mut self, v: i128, x: f64) {
         self.buffer.push(x);
-        self.distinct.insert_hash(hash_bytes(&v.to_le_bytes()));
+        self.hashes.push(hash_int(v));
+        let mut range = BatchRange::new(v);
+        range.sum = v;
+        self.add_range(&range);
+    }
+
+    /// Adds an integer of at most 84 bits (a 64-bit value times at most 10^6). The caller
+    /// accumulates its range in a [`BatchRange`].
+    #[inline]
+    fn push_small_int(&mut self, v: i128) {
+        self.buffer.push(int_to_f64(v));
+        self.hashes.push(hash_int(v));
+    }
+
+    /// Folds one array's exact range into the running one; the sum becomes `None` on overflow.
+    fn add_range(&mut self, range: &BatchRange) {
+        if !range.seen {
+            return;
+        }
         match &mut self.exact {
             Exact::Small { min, max, sum } => {
-                *min = (*min).min(v);
-                *max = (*max).max(v);
-                *sum = sum.and_then(|s| s.checked_add(v));
+                *min = (*min).min(range.min);
+                *max = (*max).max(range.max);
+                *sum = sum.and_then(|s| s.checked_add(range.sum));
             }
             _ => {
                 self.exact = Exact::Small {
-                    min: v,
-                    max: v,
-                    sum: Some(v),
+                    min: range.min,
+                    max: range.max,
+                    sum: Some(range.sum),
                 }
             }
         }
@@ -368,13 +398,18 @@ impl NumericAccumulator {
 
     fn update_values(&mut self, array: &ArrayRef) -> Result<(), arrow::error::ArrowError> {
         use DataType::*;
+        // Integer types of at most 64 bits, converted by a factor of at most 10^6, so every
+        // value has at most 84 bits and the unchecked batch sum in `BatchRange` is exact.
         macro_rules! ints {
             ($t:ty, $convert:expr) => {{
                 let convert = $convert;
+                let mut range = BatchRange::default();
                 for_each_value(array.as_primitive::<$t>(), |v| {
                     let v: i128 = convert(v as i128);
-                    self.push_int(v, v as f64)
-                })
+                    range.add(v);
+                    self.push_small_int(v)
+                });
+                self.add_range(&range);
             }};
         }
         macro_rules! floats {
@@ -456,7 +491,7 @@ impl NumericAccumulator {
         let divisor = 10f64.powi(scale as i32);
         for_each_value(array, |v| {
             let v: i128 = v.into();
-            self.push_int(v, v as f64 / divisor)
+            self.push_int(v, int_to_f64(v) / divisor)
         })
     }
 
@@ -531,6 +566,69 @@ impl NumericAccumulator {
     }
 }
 
+/// Exact minimum, maximum and wrapping sum of the integers of one array. The sum is exact
+/// while no partial sum leaves the `i128` range: true for fewer than 2^43 values of at most
+/// 84 bits.
+#[derive(Debug, Clone, Copy, Default)]
+struct BatchRange {
+    min: i128,
+    max: i128,
+    sum: i128,
+    seen: bool,
+}
+
+impl BatchRange {
+    fn new(v: i128) -> Self {
+        BatchRange {
+            min: v,
+            max: v,
+            sum: 0,
+            seen: true,
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, v: i128) {
+        if !self.seen {
+            *self = BatchRange::new(v);
+        }
+        self.min = self.min.min(v);
+        self.max = self.max.max(v);
+        self.sum = self.sum.wrapping_add(v);
+    }
+}
+
+/// Hashes an exact integer: the 64-bit mixer when it fits `i64`, else its 16 bytes.
+#[inline]
+fn hash_int(v: i128) -> u64 {
+    let small = v as i64;
+    if small as i128 == v {
+        hash_u64(small as u64)
+    } else {
+        hash_bytes(&v.to_le_bytes())
+    }
+}
+
+/// Converts an integer to the nearest `f64`. Values that fit `i64` (nearly all) take the
+/// hardware conversion; `i128 as f64` is a slow library call. Both round to nearest, so the
+/// result is the same either way.
+#[inline]
+fn int_to_f64(v: i128) -> f64 {
+    // The wide conversion sits behind a call the optimizer cannot see through; otherwise it
+    // proves both branches equal and keeps only the slow one.
+    #[cold]
+    #[inline(never)]
+    fn wide(v: i128) -> f64 {
+        v as f64
+    }
+    let small = v as i64;
+    if small as i128 == v {
+        small as f64
+    } else {
+        wide(v)
+    }
+}
+
 /// Calls `f` on every non-null value, skipping the validity check when there are no nulls.
 #[inline]
 fn for_each_value<T: ArrowPrimitiveType>(array: &PrimitiveArray<T>, mut f: impl FnMut(T::Native)) {
@@ -572,9 +670,34 @@ pub fn format_scaled(digits: &str, scale: i8) -> String {
 pub struct CategoricalAccumulator {
     distinct: DistinctSketch,
     top: TopValuesTracker,
-    lengths: Moments,
-    /// Byte lengths of the array being added, fed to `lengths` at once.
-    length_buffer: Vec<f64>,
+    /// Byte lengths of the non-null values.
+    lengths: IntMoments,
+    /// Per-key counts of the dictionary array being added; reused between arrays.
+    key_counts: Vec<u64>,
+}
+
+/// A value of a string or binary array, as the profile renders it.
+trait ProfiledValue {
+    fn bytes(&self) -> &[u8];
+    fn text(&self) -> Box<str>;
+}
+
+impl ProfiledValue for &str {
+    fn bytes(&self) -> &[u8] {
+        self.as_bytes()
+    }
+    fn text(&self) -> Box<str> {
+        (*self).into()
+    }
+}
+
+impl ProfiledValue for &[u8] {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    fn text(&self) -> Box<str> {
+        hex::encode(self).into()
+    }
 }
 
 impl CategoricalAccumulator {
@@ -582,80 +705,137 @@ impl CategoricalAccumulator {
         CategoricalAccumulator {
             distinct: DistinctSketch::new(),
             top: TopValuesTracker::new(options.top_values_tracking.max(options.top_values)),
-            lengths: Moments::default(),
-            length_buffer: Vec::new(),
+            lengths: IntMoments::default(),
+            key_counts: Vec::new(),
         }
     }
 
     #[inline]
-    fn push_str(&mut self, value: &str) {
-        let hash = hash_bytes(value.as_bytes());
+    fn push<V: ProfiledValue>(&mut self, value: V) {
+        let bytes = value.bytes();
+        let hash = hash_bytes(bytes);
         self.distinct.insert_hash(hash);
-        self.top.insert_hashed(hash, 1, || value.into());
-        self.length_buffer.push(value.len() as f64);
-    }
-
-    #[inline]
-    fn push_bytes(&mut self, value: &[u8]) {
-        let hash = hash_bytes(value);
-        self.distinct.insert_hash(hash);
-        self.top
-            .insert_hashed(hash, 1, || hex::encode(value).into());
-        self.length_buffer.push(value.len() as f64);
+        self.top.insert_hashed(hash, 1, || value.text());
+        self.lengths.add(bytes.len() as u64, 1);
     }
 
     fn update(&mut self, array: &ArrayRef) -> Result<(), arrow::error::ArrowError> {
-        let result = self.update_values(array);
-        self.lengths.update_slice(&self.length_buffer);
-        self.length_buffer.clear();
-        result
-    }
-
-    fn update_values(&mut self, array: &ArrayRef) -> Result<(), arrow::error::ArrowError> {
         use DataType::*;
         match array.data_type() {
             Utf8 => array
                 .as_string::<i32>()
                 .iter()
                 .flatten()
-                .for_each(|v| self.push_str(v)),
+                .for_each(|v| self.push(v)),
             LargeUtf8 => array
                 .as_string::<i64>()
                 .iter()
                 .flatten()
-                .for_each(|v| self.push_str(v)),
+                .for_each(|v| self.push(v)),
             Utf8View => array
                 .as_string_view()
                 .iter()
                 .flatten()
-                .for_each(|v| self.push_str(v)),
+                .for_each(|v| self.push(v)),
             Binary => array
                 .as_binary::<i32>()
                 .iter()
                 .flatten()
-                .for_each(|v| self.push_bytes(v)),
+                .for_each(|v| self.push(v)),
             LargeBinary => array
                 .as_binary::<i64>()
                 .iter()
                 .flatten()
-                .for_each(|v| self.push_bytes(v)),
+                .for_each(|v| self.push(v)),
             BinaryView => array
                 .as_binary_view()
                 .iter()
                 .flatten()
-                .for_each(|v| self.push_bytes(v)),
+                .for_each(|v| self.push(v)),
             FixedSizeBinary(_) => array
                 .as_fixed_size_binary()
                 .iter()
                 .flatten()
-                .for_each(|v| self.push_bytes(v)),
+                .for_each(|v| self.push(v)),
             Dictionary(_, value_type) => {
-                let values = arrow::compute::cast(array, value_type)?;
-                self.update_values(&values)?;
+                let dictionary = array.as_any_dictionary();
+                let values = dictionary.values();
+                // Counting by key pays off when the dictionary is not larger than the array,
+                // because a huge shared dictionary costs more to scan than the rows themselves.
+                match value_type.as_ref() {
+                    Utf8 if values.len() <= array.len().max(64) => {
+                        self.update_keys(array, values.as_string::<i32>())
+                    }
+                    LargeUtf8 if values.len() <= array.len().max(64) => {
+                        self.update_keys(array, values.as_string::<i64>())
+                    }
+                    Binary if values.len() <= array.len().max(64) => {
+                        self.update_keys(array, values.as_binary::<i32>())
+                    }
+                    LargeBinary if values.len() <= array.len().max(64) => {
+                        self.update_keys(array, values.as_binary::<i64>())
+                    }
+                    _ => {
+                        let values = arrow::compute::cast(array, value_type)?;
+                        self.update(&values)?;
+                    }
+                }
             }
             _ => {}
         }
         Ok(())
+    }
+
+    /// Adds a dictionary array by counting its keys, then visiting each used dictionary value
+    /// once. The result equals that of the value-by-value path. Distinct counting and the
+    /// integer length moments do not depend on order. Frequent values are added as counts only
+    /// while their counts are exact and stay exact after this array. Otherwise values go to
+    /// the tracker one by one in row order, with each value's hash computed once.
+    fn update_keys<'a, A>(&mut self, array: &ArrayRef, values: A)
+    where
+        A: arrow::array::ArrayAccessor + Copy,
+        A::Item: ProfiledValue + 'a,
+    {
+        let dictionary = array.as_any_dictionary();
+        let keys = dictionary.normalized_keys();
+        let nulls = array.logical_nulls();
+        let valid = |row: usize| nulls.as_ref().is_none_or(|n| n.is_valid(row));
+
+        self.key_counts.clear();
+        self.key_counts.resize(values.len(), 0);
+        for (row, &key) in keys.iter().enumerate() {
+            if valid(row) {
+                self.key_counts[key] += 1;
+            }
+        }
+
+        let used = self.key_counts.iter().filter(|&&c| c > 0).count();
+        let counted = self.top.stays_exact_with(used);
+        let mut hashes = vec![0u64; if counted { 0 } else { values.len() }];
+        for (key, &count) in self.key_counts.iter().enumerate() {
+            if count == 0 {
+                continue;
+            }
+            let value = values.value(key);
+            let bytes = value.bytes();
+            let hash = hash_bytes(bytes);
+            self.distinct.insert_hash(hash);
+            self.lengths.add(bytes.len() as u64, count);
+            if counted {
+                self.top.insert_hashed(hash, count, || value.text());
+            } else {
+                hashes[key] = hash;
+            }
+        }
+
+        if !counted {
+            for (row, &key) in keys.iter().enumerate() {
+                if valid(row) {
+                    self.top
+                        .insert_hashed(hashes[key], 1, || values.value(key).text());
+                }
+            }
+        }
     }
 
     fn merge(&mut self, other: &CategoricalAccumulator) {

@@ -186,39 +186,36 @@ impl KllSketch {
         }
     }
 
-    /// Sorts `level`, moves every other item (coin-chosen offset) one level up and keeps an odd
-    /// item behind.
+    /// Sorts `level` (levels above 0 are kept sorted), moves every other item (coin-chosen
+    /// offset) one level up, merging it into that level's sorted items, and keeps an odd item
+    /// behind.
     fn compact(&mut self, level: usize) {
-        {
-            if level + 1 == self.levels.len() {
-                self.levels.push(Vec::new());
-                self.refresh_capacities();
-            }
-            let offset = self.next_coin();
-            let (lower, upper) = self.levels.split_at_mut(level + 1);
-            let items = &mut lower[level];
-            // Level 0 arrives unsorted; higher levels contain sorted runs, which the stable,
-            // run-detecting sort merges cheaply.
-            if level == 0 {
-                SORT_BUFFERS.with_borrow_mut(|(keys, scratch)| sort_values(items, keys, scratch));
-            } else {
-                items.sort_by(f64::total_cmp);
-            }
-            // An odd item stays behind so total weight is preserved exactly.
-            let leftover = if items.len() % 2 == 1 {
-                items.pop()
-            } else {
-                None
-            };
-            let paired = items.len();
-            upper[0].extend(items.iter().skip(offset).step_by(2));
-            // The vector keeps its allocation for the next fill.
-            items.clear();
-            if let Some(item) = leftover {
-                items.push(item);
-            }
-            self.retained -= paired / 2;
+        if level + 1 == self.levels.len() {
+            self.levels.push(Vec::new());
+            self.refresh_capacities();
         }
+        let offset = self.next_coin();
+        let (lower, upper) = self.levels.split_at_mut(level + 1);
+        let items = &mut lower[level];
+        // Level 0 arrives unsorted. Higher levels only ever receive sorted runs, merged in
+        // below, so they are already in order.
+        if level == 0 {
+            SORT_BUFFERS.with_borrow_mut(|(keys, scratch)| sort_values(items, keys, scratch));
+        }
+        // An odd item stays behind so total weight is preserved exactly.
+        let leftover = if items.len() % 2 == 1 {
+            items.pop()
+        } else {
+            None
+        };
+        let paired = items.len();
+        merge_sorted_stride(&mut upper[0], &items[offset.min(paired)..]);
+        // The vector keeps its allocation for the next fill.
+        items.clear();
+        if let Some(item) = leftover {
+            items.push(item);
+        }
+        self.retained -= paired / 2;
     }
 
     /// Merges another sketch into this one. Both must use the same `k`; the larger `k` wins
@@ -230,6 +227,10 @@ impl KllSketch {
         }
         for (h, items) in other.levels.iter().enumerate() {
             self.levels[h].extend_from_slice(items);
+            if h > 0 {
+                // Two sorted runs: the run-detecting stable sort merges them in linear time.
+                self.levels[h].sort_by(f64::total_cmp);
+            }
         }
         self.n += other.n;
         self.retained = self.levels.iter().map(Vec::len).sum();
@@ -331,6 +332,11 @@ impl KllSketch {
         if self.levels.is_empty() {
             self.levels.push(Vec::new());
         }
+        // Compaction relies on sorted higher levels; a stored sketch is sorted, but do not trust
+        // the bytes.
+        for level in self.levels.iter_mut().skip(1) {
+            level.sort_by(f64::total_cmp);
+        }
         self.retained = self.levels.iter().map(Vec::len).sum();
         self.refresh_capacities();
     }
@@ -357,32 +363,77 @@ fn from_order_key(key: u64) -> f64 {
     })
 }
 
-/// Below this many items a comparison sort beats the radix sort's fixed cost.
-const RADIX_MIN_ITEMS: usize = 256;
-
-/// Sorts values in `f64::total_cmp` order: an LSD radix sort on order-preserving keys, one byte
-/// per pass, skipping bytes in which all keys agree (common for integers and for floats of one
-/// magnitude). `keys` and `scratch` are reusable buffers.
-fn sort_values(items: &mut [f64], keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
-    if items.len() < RADIX_MIN_ITEMS {
-        items.sort_unstable_by(f64::total_cmp);
-        return;
+/// Merges every other item of the sorted `run`, starting with its first, into the sorted
+/// `level`, in place from the back (linear time, no allocation beyond the level's growth).
+fn merge_sorted_stride(level: &mut Vec<f64>, run: &[f64]) {
+    let incoming = run.len().div_ceil(2);
+    let old = level.len();
+    level.resize(old + incoming, 0.0);
+    let (mut i, mut j, mut write) = (old, incoming, old + incoming);
+    while j > 0 {
+        let candidate = run[2 * (j - 1)];
+        write -= 1;
+        if i > 0 && level[i - 1].total_cmp(&candidate) == std::cmp::Ordering::Greater {
+            level[write] = level[i - 1];
+            i -= 1;
+        } else {
+            level[write] = candidate;
+            j -= 1;
+        }
     }
+}
+
+/// Maximum number of radix passes, one per byte, over the most significant bytes in which the
+/// keys differ. A final insertion pass orders keys that tie on those bytes.
+const RADIX_BYTES: usize = 4;
+
+/// Sorts values in `f64::total_cmp` order through order-preserving `u64` keys. `keys` and
+/// `scratch` are reusable buffers.
+fn sort_values(items: &mut [f64], keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
     keys.clear();
     keys.extend(items.iter().map(|&v| order_key(v)));
-    let mut counts = [[0u32; 256]; 8];
+    scratch.clear();
+    scratch.resize(keys.len(), 0);
+    sort_keys(keys, scratch);
+    for (item, &key) in items.iter_mut().zip(keys.iter()) {
+        *item = from_order_key(key);
+    }
+}
+
+/// Sorts `keys` (`scratch` is a buffer of the same length).
+///
+/// A least-significant-digit radix sort with one byte per pass, over at most the four most
+/// significant bytes in which the keys differ. Bytes shared by every key (the sign and
+/// exponent of floats of one magnitude, the high bytes of small integers) cost nothing. When
+/// more bytes differ below those four, keys that tie on the four are put in order by an
+/// insertion pass. For values of a continuous distribution such ties are rare (two of 4096
+/// keys agree on 32 leading varying bits with probability about 2^-9), so the insertion pass
+/// costs one comparison per key, and the sort four passes where a full radix sort of 64-bit
+/// keys needs eight. If the insertion pass meets many ties (more than 4 moves per key) it
+/// hands over to a comparison sort, so adversarial input costs at most `O(n log n)`.
+fn sort_keys(keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
+    let Some(&first) = keys.first() else {
+        return;
+    };
+    let varying = keys.iter().fold(0u64, |acc, &key| acc | (key ^ first));
+    if varying == 0 || keys.is_sorted() {
+        return;
+    }
+    let mut bytes: Vec<u32> = (0..8u32)
+        .rev()
+        .filter(|byte| (varying >> (8 * byte)) & 0xff != 0)
+        .collect();
+    let exact = bytes.len() <= RADIX_BYTES;
+    bytes.truncate(RADIX_BYTES);
+    // Least significant of the chosen bytes first.
+    bytes.reverse();
+    let mut counts = [[0u32; 256]; RADIX_BYTES];
     for &key in keys.iter() {
-        for (byte, count) in counts.iter_mut().enumerate() {
+        for (count, &byte) in counts.iter_mut().zip(&bytes) {
             count[((key >> (8 * byte)) & 0xff) as usize] += 1;
         }
     }
-    scratch.clear();
-    scratch.resize(keys.len(), 0);
-    let n = keys.len() as u32;
-    for (byte, count) in counts.iter().enumerate() {
-        if count.contains(&n) {
-            continue;
-        }
+    for (count, &byte) in counts.iter().zip(&bytes) {
         let mut offsets = [0usize; 256];
         let mut total = 0usize;
         for (offset, &c) in offsets.iter_mut().zip(count.iter()) {
@@ -396,9 +447,29 @@ fn sort_values(items: &mut [f64], keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
         }
         std::mem::swap(keys, scratch);
     }
-    for (item, &key) in items.iter_mut().zip(keys.iter()) {
-        *item = from_order_key(key);
+    let budget = 4 * keys.len();
+    if !exact && !insertion_sort_bounded(keys, budget) {
+        keys.sort_unstable();
     }
+}
+
+/// Insertion sort that gives up after `budget` element moves; returns whether it finished.
+fn insertion_sort_bounded(keys: &mut [u64], mut budget: usize) -> bool {
+    for i in 1..keys.len() {
+        let key = keys[i];
+        let mut j = i;
+        while j > 0 && keys[j - 1] > key {
+            if budget == 0 {
+                keys[j] = key;
+                return false;
+            }
+            budget -= 1;
+            keys[j] = keys[j - 1];
+            j -= 1;
+        }
+        keys[j] = key;
+    }
+    true
 }
 
 #[cfg(test)]
@@ -554,6 +625,143 @@ mod tests {
                 (estimate - truth).abs() / 200_000.0 < 0.006,
                 "q={q} estimate={estimate}"
             );
+        }
+    }
+
+    /// Values of several shapes: continuous, integer-valued, heavy ties, sorted runs, negatives.
+    fn mixed_stream(n: u64) -> Vec<f64> {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        (0..n)
+            .map(|i| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+                match (i / 5000) % 5 {
+                    0 => (u * 12.0).exp() - 3.0,
+                    1 => ((x >> 20) % 1_000_000) as f64,
+                    2 => ((x >> 30) % 7) as f64 - 3.0,
+                    3 => i as f64 * 0.25,
+                    _ => -u * 1e-3,
+                }
+            })
+            .collect()
+    }
+
+    /// BLAKE3 of the stored form of a sketch built from `mixed_stream`, with a merge.
+    fn digest(k: u32, n: u64) -> String {
+        let values = mixed_stream(n);
+        let mut sketch = KllSketch::new(k);
+        let mut other = KllSketch::new(k);
+        for (i, chunk) in values.chunks(8192).enumerate() {
+            if i % 3 == 2 {
+                other.update_many(chunk);
+            } else {
+                sketch.update_many(chunk);
+            }
+        }
+        sketch.merge(&other);
+        sketch.finish();
+        blake3::hash(&serde_json::to_vec(&sketch).unwrap())
+            .to_hex()
+            .to_string()
+    }
+
+    /// The digests were computed with the earlier compactor, which appended promoted items
+    /// unsorted and sorted every level with a comparison sort (level 0 with a full 8-pass
+    /// radix sort) when compacting it. Sorting only changes the order of equal keys, which
+    /// are identical bits, so the stored sketches must not change by a single byte: profiles
+    /// committed before and after compare as equal.
+    #[test]
+    fn sketch_bytes_match_comparison_sort() {
+        let expected = [
+            (
+                1024,
+                1_000_000,
+                "7585313f0dd24fa04581bd7287dfcbc4f6d67fd055e6c8b563b67cf4d60223ba",
+            ),
+            (
+                64,
+                300_000,
+                "370818e8875d6dd2cbd451da3c46356d565248a044e57d6092bc74ac4771170f",
+            ),
+            (
+                8,
+                100_000,
+                "34f64617d4d76d84b54a9ac25d1440bec7c22ee7d44f108b6fd079dd24bd1f3a",
+            ),
+        ];
+        for (k, n, want) in expected {
+            assert_eq!(digest(k, n), want, "k={k} n={n}");
+        }
+    }
+
+    #[test]
+    fn higher_levels_stay_sorted() {
+        let mut sketch = KllSketch::new(16);
+        for chunk in mixed_stream(200_000).chunks(777) {
+            sketch.update_many(chunk);
+            for level in sketch.levels.iter().skip(1) {
+                assert!(level.is_sorted_by(|a, b| a.total_cmp(b).is_le()));
+            }
+        }
+        assert!(sketch.levels.len() > 5);
+    }
+
+    fn check_sort(mut keys: Vec<u64>) {
+        let mut expected = keys.clone();
+        expected.sort_unstable();
+        let mut scratch = vec![0; keys.len()];
+        sort_keys(&mut keys, &mut scratch);
+        assert_eq!(keys, expected);
+    }
+
+    #[test]
+    fn key_sort_edge_cases() {
+        check_sort(Vec::new());
+        check_sort(vec![5]);
+        check_sort(vec![7; 5000]);
+        check_sort((0..5000).collect());
+        check_sort((0..5000).rev().collect());
+        check_sort(vec![u64::MAX, 0, u64::MAX, 1, 0]);
+        // Keys differ in bytes 7 to 4 by one of two patterns and in bytes 1 and 0 by a
+        // descending count. The insertion pass runs out of budget on the many ties, and the
+        // comparison sort finishes.
+        check_sort(
+            (0..5000u64)
+                .map(|i| ((i % 2) * 0x0101_0101_0000_0000) | (5000 - i))
+                .collect(),
+        );
+        // Two clusters far apart with dense values inside each: many ties on the leading bytes.
+        check_sort(
+            (0..5000u64)
+                .map(|i| if i % 2 == 0 { 1 << 62 } else { 3 } + (i * 2654435761) % 1000)
+                .collect(),
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn key_sort_matches_std(
+            keys in proptest::collection::vec(proptest::prelude::any::<u64>(), 0..3000),
+            mask in proptest::prelude::any::<u64>(),
+            shift in 0u32..64,
+        ) {
+            // Masked and shifted keys vary in few bytes or share long prefixes.
+            check_sort(keys.iter().map(|k| (k & mask) >> shift).collect());
+        }
+
+        #[test]
+        fn value_sort_matches_total_order(
+            values in proptest::collection::vec(proptest::prelude::any::<f64>(), 0..3000),
+        ) {
+            let mut values: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+            let mut expected = values.clone();
+            expected.sort_by(f64::total_cmp);
+            sort_values(&mut values, &mut Vec::new(), &mut Vec::new());
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(bits(&values), bits(&expected));
         }
     }
 }

@@ -235,8 +235,11 @@ impl TableProfiler {
     }
 
     /// Adds one batch; its schema must have the profiler's fields.
+    /// Adds a batch whose columns have the profiler's names and types in order; a column may
+    /// also arrive as a dictionary of its type (see
+    /// [`read::TableSource::for_each_batch_encoded`]).
     pub fn update(&mut self, batch: &RecordBatch) -> Result<(), ProfileError> {
-        if batch.schema().fields() != self.schema.fields() {
+        if !same_columns(&batch.schema(), &self.schema) {
             return Err(ProfileError::SchemaChanged);
         }
         self.rows += batch.num_rows() as u64;
@@ -272,6 +275,24 @@ impl TableProfiler {
 }
 
 /// Profiles a complete in-memory table.
+/// True when `batch` has the columns of `schema`, each with the same type or as a dictionary of
+/// it. Nullability and metadata may differ: they do not change how values are read.
+fn same_columns(batch: &SchemaRef, schema: &SchemaRef) -> bool {
+    use arrow::datatypes::DataType;
+    batch.fields().len() == schema.fields().len()
+        && batch.fields().iter().zip(schema.fields()).all(|(b, s)| {
+            b.name() == s.name()
+                && match (b.data_type(), s.data_type()) {
+                    (DataType::Dictionary(_, value), expected)
+                        if !matches!(expected, DataType::Dictionary(_, _)) =>
+                    {
+                        value.as_ref() == expected
+                    }
+                    (actual, expected) => actual == expected,
+                }
+        })
+}
+
 pub fn profile_batches(
     schema: SchemaRef,
     batches: &[RecordBatch],

@@ -14,10 +14,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use arrow::datatypes::DataType;
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::basic::Encoding;
+use parquet::file::metadata::ParquetMetaData;
 use serde::{Deserialize, Serialize};
 
 use super::column::flatten_fields;
@@ -200,6 +205,84 @@ fn parquet_builder(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>,
     }
 }
 
+/// Returns the schema with every eligible top-level string or binary field turned into a
+/// dictionary of the same value type, or `None` when no field is eligible. A field is eligible when every
+/// row group stores it with a dictionary page and only dictionary-encoded data pages. The
+/// writer records that in the page encoding statistics, so a chunk without them is not
+/// eligible. For a dictionary that overflowed into plain pages (typical of ID-like columns),
+/// the parquet crate re-encodes the plain values by hashing each one, which costs more than
+/// decoding plain strings.
+fn dictionary_schema(
+    schema: &SchemaRef,
+    metadata: &ParquetMetaData,
+    keep_plain: &[String],
+) -> Option<SchemaRef> {
+    let descriptor = metadata.file_metadata().schema_descr();
+    let mut changed = false;
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(index, field)| {
+            let plain = field.as_ref().clone();
+            if !matches!(
+                field.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary
+            ) || keep_plain.contains(field.name())
+            {
+                return plain;
+            }
+            let mut leaves = (0..descriptor.num_columns())
+                .filter(|&leaf| descriptor.get_column_root_idx(leaf) == index);
+            let (Some(leaf), None) = (leaves.next(), leaves.next()) else {
+                return plain;
+            };
+            let all_dictionary = metadata.row_groups().iter().all(|group| {
+                let column = group.column(leaf);
+                column.dictionary_page_offset().is_some()
+                    && column.page_encoding_stats_mask().is_some_and(|mask| {
+                        mask.is_only(Encoding::RLE_DICTIONARY)
+                            || mask.is_only(Encoding::PLAIN_DICTIONARY)
+                    })
+            });
+            if !all_dictionary || metadata.row_groups().is_empty() {
+                return plain;
+            }
+            changed = true;
+            plain.with_data_type(DataType::Dictionary(
+                Box::new(DataType::Int32),
+                Box::new(field.data_type().clone()),
+            ))
+        })
+        .collect();
+    changed.then(|| Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone())))
+}
+
+/// Creates a reader builder that decodes with the `hinted` schema (see [`dictionary_schema`]).
+fn dictionary_builder(
+    path: &Path,
+    metadata: Arc<ParquetMetaData>,
+    hinted: SchemaRef,
+) -> Result<ParquetRecordBatchReaderBuilder<File>, ReadError> {
+    let file = File::open(path).map_err(io_error(path))?;
+    let options = ArrowReaderOptions::new().with_schema(hinted);
+    match catch_unwind(AssertUnwindSafe(|| {
+        ArrowReaderMetadata::try_new(metadata, options)
+    })) {
+        Ok(Ok(metadata)) => Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
+            file, metadata,
+        )),
+        Ok(Err(source)) => Err(ReadError::Parquet {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Err(payload) => Err(ReadError::ParquetPanic {
+            path: path.to_path_buf(),
+            message: panic_message(payload),
+        }),
+    }
+}
+
 /// Opens a file for CSV reading with a leading UTF-8 byte-order mark skipped.
 fn open_csv(path: &Path) -> Result<BufReader<File>, ReadError> {
     let file = File::open(path).map_err(io_error(path))?;
@@ -325,12 +408,40 @@ impl TableSource {
         schema: &SchemaRef,
         columns: Option<&[String]>,
         interrupt: &AtomicBool,
+        visit: impl FnMut(&Path, RecordBatch) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.stream(schema, columns, None, interrupt, visit)
+    }
+
+    /// Like [`TableSource::for_each_batch`], but a top-level string or binary column whose
+    /// Parquet pages are all dictionary-encoded arrives as an Arrow dictionary array of the
+    /// same value type (`Dictionary(Int32, Utf8)` for `Utf8`), except the columns named in
+    /// `keep_plain`. Decoding then skips copying every value, and a profiler can count values
+    /// by dictionary key. Only for consumers that accept such arrays in place of the schema's
+    /// type; batches of CSV and JSON lines are unchanged.
+    pub fn for_each_batch_encoded<E: From<ReadError>>(
+        &self,
+        schema: &SchemaRef,
+        columns: Option<&[String]>,
+        keep_plain: &[String],
+        interrupt: &AtomicBool,
+        visit: impl FnMut(&Path, RecordBatch) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.stream(schema, columns, Some(keep_plain), interrupt, visit)
+    }
+
+    fn stream<E: From<ReadError>>(
+        &self,
+        schema: &SchemaRef,
+        columns: Option<&[String]>,
+        dictionaries: Option<&[String]>,
+        interrupt: &AtomicBool,
         mut visit: impl FnMut(&Path, RecordBatch) -> Result<(), E>,
     ) -> Result<(), E> {
         for path in &self.files {
             match self.format {
                 TableFormat::Parquet => {
-                    self.read_parquet(path, schema, columns, interrupt, &mut visit)?
+                    self.read_parquet(path, schema, columns, dictionaries, interrupt, &mut visit)?
                 }
                 TableFormat::Csv | TableFormat::JsonLines => {
                     self.read_text(path, schema, columns, interrupt, &mut visit)?
@@ -358,11 +469,13 @@ impl TableSource {
             .collect()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn read_parquet<E: From<ReadError>>(
         &self,
         path: &Path,
         schema: &SchemaRef,
         columns: Option<&[String]>,
+        dictionaries: Option<&[String]>,
         interrupt: &AtomicBool,
         visit: &mut impl FnMut(&Path, RecordBatch) -> Result<(), E>,
     ) -> Result<(), E> {
@@ -376,6 +489,13 @@ impl TableSource {
             .into());
         }
         let footer_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
+        let builder = match dictionaries {
+            Some(keep_plain) => match dictionary_schema(schema, builder.metadata(), keep_plain) {
+                Some(hinted) => dictionary_builder(path, builder.metadata().clone(), hinted)?,
+                None => builder,
+            },
+            None => builder,
+        };
         let mut builder = builder.with_batch_size(BATCH_SIZE);
         if let Some(columns) = columns {
             let indices = Self::projection_indices(path, schema, columns)?;
@@ -573,5 +693,84 @@ mod tests {
         interrupt.store(true, Ordering::Relaxed);
         let result = source.for_each_batch::<ReadError>(&schema, None, &interrupt, |_, _| Ok(()));
         assert!(matches!(result, Err(ReadError::Interrupted)));
+    }
+
+    /// Writes three string columns: `city` (8 values, dictionary-encoded throughout), `id`
+    /// (unique values that overflow a small dictionary page into plain pages) and `note`
+    /// (dictionary encoding disabled).
+    fn write_strings(path: &Path) {
+        use arrow::array::StringArray;
+        use parquet::file::properties::WriterProperties;
+        use parquet::schema::types::ColumnPath;
+        let rows = 30_000;
+        let city: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..rows).map(|i| format!("city-{}", i % 8)),
+        ));
+        let id: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..rows).map(|i| format!("id-{i:08}")),
+        ));
+        let note: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..rows).map(|i| format!("n{}", i % 3)),
+        ));
+        let batch =
+            RecordBatch::try_from_iter([("city", city), ("id", id), ("note", note)]).unwrap();
+        let properties = WriterProperties::builder()
+            .set_dictionary_page_size_limit(4096)
+            .set_column_dictionary_enabled(ColumnPath::from("note"), false)
+            .set_max_row_group_row_count(Some(10_000))
+            .build();
+        let mut writer = ArrowWriter::try_new(
+            File::create(path).unwrap(),
+            batch.schema(),
+            Some(properties),
+        )
+        .unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+    }
+
+    fn column_types(source: &TableSource, keep_plain: Option<&[String]>) -> Vec<DataType> {
+        let schema = source.schema().unwrap();
+        let interrupt = AtomicBool::new(false);
+        let mut types = Vec::new();
+        let mut rows = 0;
+        let visit = |_: &Path, batch: RecordBatch| {
+            rows += batch.num_rows();
+            types = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.data_type().clone())
+                .collect();
+            Ok::<(), ReadError>(())
+        };
+        match keep_plain {
+            Some(keep) => source.for_each_batch_encoded(&schema, None, keep, &interrupt, visit),
+            None => source.for_each_batch(&schema, None, &interrupt, visit),
+        }
+        .unwrap();
+        assert_eq!(rows, 30_000);
+        types
+    }
+
+    #[test]
+    fn dictionary_reading_needs_dictionary_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.parquet");
+        write_strings(&path);
+        let source = TableSource::new(vec![path], None, CsvOptions::default()).unwrap();
+        let dictionary = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        assert_eq!(
+            column_types(&source, Some(&[])),
+            [dictionary, DataType::Utf8, DataType::Utf8]
+        );
+        assert_eq!(
+            column_types(&source, Some(&["city".to_string()])),
+            [DataType::Utf8, DataType::Utf8, DataType::Utf8]
+        );
+        assert_eq!(
+            column_types(&source, None),
+            [DataType::Utf8, DataType::Utf8, DataType::Utf8]
+        );
     }
 }

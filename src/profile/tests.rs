@@ -546,3 +546,129 @@ proptest! {
         }
     }
 }
+
+/// Builds the same rows as plain strings and as a dictionary array whose dictionary also
+/// contains an unused value and a null value.
+fn plain_and_dictionary(rows: &[Option<String>]) -> (ArrayRef, ArrayRef) {
+    use arrow::array::DictionaryArray;
+    let plain: ArrayRef = Arc::new(StringArray::from(rows.to_vec()));
+    let mut dictionary: Vec<Option<String>> = vec![Some("unused".into()), None];
+    let mut keys = Vec::new();
+    for row in rows {
+        match row {
+            // Half of the nulls point at the dictionary's null value, half are null keys.
+            None if keys.len() % 2 == 0 => keys.push(Some(1)),
+            None => keys.push(None),
+            Some(value) => {
+                let key = match dictionary.iter().position(|v| v.as_ref() == Some(value)) {
+                    Some(key) => key,
+                    None => {
+                        dictionary.push(Some(value.clone()));
+                        dictionary.len() - 1
+                    }
+                };
+                keys.push(Some(key as i32));
+            }
+        }
+    }
+    let encoded = DictionaryArray::<Int32Type>::try_new(
+        keys.into_iter().collect(),
+        Arc::new(StringArray::from(dictionary)),
+    )
+    .unwrap();
+    (plain, Arc::new(encoded))
+}
+
+/// Profiles `array` in batches of `rows` (a dictionary array is counted by key only when its
+/// dictionary is no larger than the batch).
+fn profile_json(array: ArrayRef, rows: usize, options: &ProfileOptions) -> Vec<u8> {
+    let logical = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, true)]));
+    let mut profiler = TableProfiler::new(logical, options).unwrap();
+    for start in (0..array.len()).step_by(rows) {
+        let part = array.slice(start, rows.min(array.len() - start));
+        let batch = RecordBatch::try_from_iter([("s", part)]).unwrap();
+        profiler.update(&batch).unwrap();
+    }
+    serde_json::to_vec(&profiler.finish()).unwrap()
+}
+
+#[test]
+fn dictionary_profile_equals_plain() {
+    // 40 values with skewed counts: counted by key while the frequent-value counts are exact.
+    let rows: Vec<Option<String>> = (0..5000u64)
+        .map(|i| (i % 13 != 0).then(|| format!("v{}", (i * i) % 40)))
+        .collect();
+    let (plain, encoded) = plain_and_dictionary(&rows);
+    let options = ProfileOptions::default();
+    let json = profile_json(plain, 1000, &options);
+    assert_eq!(json, profile_json(encoded, 1000, &options));
+    let profile: TableProfile = serde_json::from_slice(&json).unwrap();
+    let column = profile.column("s").unwrap();
+    assert_eq!(column.nulls, 385); // ceil(5000 / 13)
+    let ColumnStats::Categorical(cat) = &column.stats else {
+        panic!("categorical expected");
+    };
+    assert!(cat.top.exact);
+}
+
+#[test]
+fn dictionary_estimates_equal_plain() {
+    // 3000 distinct values against a tracking limit of 200: counts become estimates, and the
+    // dictionary path must feed the tracker in row order to give the same estimates.
+    let rows: Vec<Option<String>> = (0..20_000u64)
+        .map(|i| (i % 7 != 3).then(|| format!("id-{}", (i * 7919) % 3000)))
+        .collect();
+    let (plain, encoded) = plain_and_dictionary(&rows);
+    let options = ProfileOptions {
+        top_values: 20,
+        top_values_tracking: 200,
+        ..ProfileOptions::default()
+    };
+    let json = profile_json(plain.clone(), 5000, &options);
+    assert_eq!(json, profile_json(encoded.clone(), 5000, &options));
+    // Batches smaller than the dictionary take the value-by-value path instead.
+    assert_eq!(json, profile_json(encoded, 1000, &options));
+    let profile: TableProfile = serde_json::from_slice(&json).unwrap();
+    let ColumnStats::Categorical(cat) = &profile.column("s").unwrap().stats else {
+        panic!("categorical expected");
+    };
+    assert!(!cat.top.exact);
+    assert_eq!(cat.distinct.estimate, 3000);
+}
+
+#[test]
+fn string_length_moments_exact() {
+    // Lengths 1, 2, 2, 3, 3, 3 (one null skipped): mean 14/6, M2 = Σx² − (Σx)²/n
+    // = 36 − 196/6 = 10/3.
+    let values: ArrayRef = Arc::new(StringArray::from(vec![
+        Some("a"),
+        Some("bb"),
+        None,
+        Some("cc"),
+        Some("ddd"),
+        Some("eee"),
+        Some("fff"),
+    ]));
+    let profile = profile_of(&[batch(vec![("s", values)])]);
+    let ColumnStats::Categorical(cat) = &profile.column("s").unwrap().stats else {
+        panic!("categorical expected");
+    };
+    assert_eq!(cat.lengths.sum, Some(14.0));
+    assert_eq!(cat.lengths.mean, Some(14.0 / 6.0));
+    assert_eq!(cat.lengths.m2, Some(20.0 / 6.0));
+    assert_eq!((cat.lengths.min, cat.lengths.max), (Some(1.0), Some(3.0)));
+}
+
+#[test]
+fn integer_distinct_count_exact() {
+    // The 64-bit mixer is a bijection, so values that differ only in high bits stay distinct.
+    let values: ArrayRef = Arc::new(Int64Array::from_iter_values((0..4000i64).map(|i| i << 40)));
+    let profile = profile_of(&[batch(vec![("v", values)])]);
+    assert_eq!(
+        numeric(&profile, "v").distinct,
+        Distinct {
+            estimate: 4000,
+            exact: true
+        }
+    );
+}

@@ -89,6 +89,12 @@ impl TopValuesTracker {
         }
     }
 
+    /// True when every count is exact now and stays exact after adding up to `new_keys`
+    /// keys not seen before, so adding counts in any order gives the same state.
+    pub fn stays_exact_with(&self, new_keys: usize) -> bool {
+        self.decremented == 0 && self.counts.len() + new_keys <= self.limit
+    }
+
     /// Subtracts the median count from all keys and drops those at zero or below.
     fn shrink(&mut self) {
         let mut counts: Vec<u64> = self.counts.values().map(|(_, count)| *count).collect();
