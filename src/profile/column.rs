@@ -764,16 +764,16 @@ impl CategoricalAccumulator {
                 // because a huge shared dictionary costs more to scan than the rows themselves.
                 match value_type.as_ref() {
                     Utf8 if values.len() <= array.len().max(64) => {
-                        self.update_keys(array, values.as_string::<i32>())
+                        self.update_keys(array, values.as_string::<i32>())?
                     }
                     LargeUtf8 if values.len() <= array.len().max(64) => {
-                        self.update_keys(array, values.as_string::<i64>())
+                        self.update_keys(array, values.as_string::<i64>())?
                     }
                     Binary if values.len() <= array.len().max(64) => {
-                        self.update_keys(array, values.as_binary::<i32>())
+                        self.update_keys(array, values.as_binary::<i32>())?
                     }
                     LargeBinary if values.len() <= array.len().max(64) => {
-                        self.update_keys(array, values.as_binary::<i64>())
+                        self.update_keys(array, values.as_binary::<i64>())?
                     }
                     _ => {
                         let values = arrow::compute::cast(array, value_type)?;
@@ -791,7 +791,11 @@ impl CategoricalAccumulator {
     /// integer length moments do not depend on order. Frequent values are added as counts only
     /// while their counts are exact and stay exact after this array. Otherwise values go to
     /// the tracker one by one in row order, with each value's hash computed once.
-    fn update_keys<'a, A>(&mut self, array: &ArrayRef, values: A)
+    fn update_keys<'a, A>(
+        &mut self,
+        array: &ArrayRef,
+        values: A,
+    ) -> Result<(), arrow::error::ArrowError>
     where
         A: arrow::array::ArrayAccessor + Copy,
         A::Item: ProfiledValue + 'a,
@@ -804,9 +808,18 @@ impl CategoricalAccumulator {
         self.key_counts.clear();
         self.key_counts.resize(values.len(), 0);
         for (row, &key) in keys.iter().enumerate() {
-            if valid(row) {
-                self.key_counts[key] += 1;
+            if !valid(row) {
+                continue;
             }
+            // The parquet crate skips its key bounds check when the dictionary is empty, so a
+            // corrupt file could still carry a key beyond it.
+            let Some(count) = self.key_counts.get_mut(key) else {
+                return Err(arrow::error::ArrowError::InvalidArgumentError(format!(
+                    "dictionary key {key} is beyond the dictionary of {} values",
+                    values.len()
+                )));
+            };
+            *count += 1;
         }
 
         let used = self.key_counts.iter().filter(|&&c| c > 0).count();
@@ -836,6 +849,7 @@ impl CategoricalAccumulator {
                 }
             }
         }
+        Ok(())
     }
 
     fn merge(&mut self, other: &CategoricalAccumulator) {
