@@ -337,6 +337,16 @@ impl TableSource {
                 path: first.clone(),
             })?,
         };
+        // `from_path` reads `.tsv` as CSV, so such a file is tab-separated unless the item set
+        // another delimiter. NOTE: an explicit "," equals the default, so it reads tabs too.
+        let mut csv = csv;
+        let is_tsv = first
+            .extension()
+            .and_then(|ext| ext.to_str())
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("tsv"));
+        if format == TableFormat::Csv && is_tsv && csv.delimiter == ',' {
+            csv.delimiter = '\t';
+        }
         if !csv.delimiter.is_ascii() {
             return Err(ReadError::Csv {
                 path: first.clone(),
@@ -652,6 +662,18 @@ mod tests {
             .expect("writer");
         writer.write(&batch).unwrap();
         writer.close().unwrap();
+    }
+
+    #[test]
+    fn tsv_file_reads_tab_separated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("features.tsv");
+        std::fs::write(&path, "id\tlabel\n1\tx\n2\ty\n").unwrap();
+        let source = TableSource::new(vec![path], None, CsvOptions::default()).unwrap();
+        let schema = source.schema().unwrap();
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["id", "label"]);
+        assert_eq!(schema.field(0).data_type(), &DataType::Int64);
     }
 
     #[test]
