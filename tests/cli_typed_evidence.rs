@@ -148,3 +148,64 @@ fn unknown_item_option_is_user_error() {
         .code(2)
         .stderr(predicate::str::contains("slice_bye"));
 }
+
+/// The text form of `ev show REV:ITEM` spells enum values as the docs and evidence.toml do,
+/// never as Rust identifiers (`PosInf`, `JsonSchema`, `Hash`).
+#[test]
+fn show_text_spells_enum_values() {
+    let manifest = r#"
+[[item]]
+name = "flights"
+kind = "sample"
+path = "data/flights.parquet"
+redact = ["carrier"]
+
+[[item]]
+name = "features"
+kind = "schema"
+path = "schemas/features.json"
+
+[[item]]
+name = "latency"
+kind = "metrics"
+path = "reports/latency.yaml"
+"#;
+    let dir = workspace(manifest);
+    std::fs::create_dir_all(dir.path().join("schemas")).unwrap();
+    std::fs::write(
+        dir.path().join("schemas/features.json"),
+        r#"{"type": "object", "properties": {"carrier": {"type": "string"}}}"#,
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("reports")).unwrap();
+    std::fs::write(
+        dir.path().join("reports/latency.yaml"),
+        "p50: .nan\nmax: .inf\nmin: -.inf\n",
+    )
+    .unwrap();
+    ev(dir.path())
+        .env("EV_REDACT_KEY", "test key")
+        .args(["commit", "-m", "first"])
+        .assert()
+        .success();
+
+    let show = |item: &str| {
+        let output = ev(dir.path())
+            .args(["show", &format!("HEAD:{item}")])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "ev show HEAD:{item} failed");
+        String::from_utf8(output.stdout).unwrap()
+    };
+
+    let sample = show("flights");
+    assert!(sample.contains("redacted (hash): carrier"), "{sample}");
+
+    let schema = show("features");
+    assert!(schema.contains("(JSON Schema)"), "{schema}");
+
+    let metrics = show("latency");
+    assert!(metrics.contains("p50 = NaN"), "{metrics}");
+    assert!(metrics.contains("max = +inf"), "{metrics}");
+    assert!(metrics.contains("min = -inf"), "{metrics}");
+}

@@ -380,6 +380,8 @@ fn typed_class(source: &(dyn std::error::Error + Send + Sync + 'static)) -> Erro
 fn typed_hint(source: &(dyn std::error::Error + Send + Sync + 'static)) -> Option<String> {
     use crate::evidence::Error as CaptureError;
     use crate::evidence::golden::GoldenError;
+    use crate::profile::read::ReadError;
+    use crate::profile::slice::SliceError;
     let hint = match source.downcast_ref::<CaptureError>()? {
         CaptureError::Options { .. } => {
             "fix the item's options in evidence.toml; docs/evidence.md lists them"
@@ -405,6 +407,22 @@ fn typed_hint(source: &(dyn std::error::Error + Send + Sync + 'static)) -> Optio
         CaptureError::RedactKeyMissing { .. } => {
             "export the redaction key (EV_REDACT_KEY unless the item sets `redact_key_env`)"
         }
+        CaptureError::Read(ReadError::ColumnNotFound { .. })
+        | CaptureError::Slice {
+            source:
+                SliceError::ColumnNotFound { .. }
+                | SliceError::UnsupportedType { .. }
+                | SliceError::TooManyValues { .. },
+            ..
+        } => {
+            "fix the item's `slice_by` in evidence.toml to name top-level, non-nested columns of the file with at most 1,000,000 distinct values"
+        }
+        CaptureError::RedactColumnMissing { .. } => {
+            "fix the item's `redact` in evidence.toml to name columns of the file"
+        }
+        CaptureError::Read(
+            ReadError::UnknownType { .. } | ReadError::PinnedColumnMissing { .. },
+        ) => "fix the item's `csv.types` in evidence.toml; docs/evidence.md lists the type names",
         CaptureError::Read(_) | CaptureError::Parse { .. } | CaptureError::Safetensors { .. } => {
             "check that the file is complete and in the declared format"
         }
@@ -587,5 +605,54 @@ mod tests {
             Box::new(crate::evidence::Error::from(too_large));
         let hint = typed_hint(capture_error.as_ref()).unwrap_or_default();
         assert!(hint.contains("max_output_bytes"), "hint: {hint}");
+    }
+
+    #[test]
+    fn sample_option_errors_name_option() {
+        use crate::evidence::Error as CaptureError;
+        use crate::profile::read::ReadError;
+        use crate::profile::slice::SliceError;
+
+        let path = std::path::PathBuf::from("/work/data/flights.parquet");
+        let cases = [
+            (
+                CaptureError::Read(ReadError::ColumnNotFound {
+                    path: path.clone(),
+                    column: "carier".to_owned(),
+                }),
+                "`slice_by`",
+            ),
+            (
+                CaptureError::Slice {
+                    path: path.clone(),
+                    source: SliceError::UnsupportedType {
+                        column: "tags".to_owned(),
+                        data_type: "list<int32>".to_owned(),
+                    },
+                },
+                "`slice_by`",
+            ),
+            (
+                CaptureError::RedactColumnMissing {
+                    path: path.clone(),
+                    column: "email".to_owned(),
+                },
+                "`redact`",
+            ),
+            (
+                CaptureError::Read(ReadError::UnknownType {
+                    path,
+                    column: "amount".to_owned(),
+                    type_name: "intt".to_owned(),
+                }),
+                "`csv.types`",
+            ),
+        ];
+        for (error, option) in cases {
+            let message = error.to_string();
+            let capture_error: Box<dyn std::error::Error + Send + Sync> = Box::new(error);
+            let hint = typed_hint(capture_error.as_ref()).unwrap_or_default();
+            assert!(hint.contains(option), "{message}: hint {hint:?}");
+        }
     }
 }

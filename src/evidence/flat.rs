@@ -139,6 +139,17 @@ impl NonFinite {
     }
 }
 
+impl std::fmt::Display for NonFinite {
+    /// Writes the value as the sample profiles print their non-finite counts.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NonFinite::Nan => "NaN",
+            NonFinite::PosInf => "+inf",
+            NonFinite::NegInf => "-inf",
+        })
+    }
+}
+
 /// A leaf value as stored in records. Serialized untagged: an integer, a number, a boolean, a
 /// string, `null`, or `{"non_finite": "nan" | "pos_inf" | "neg_inf"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -195,7 +195,7 @@ fn render_sample(record: &SampleRecord) -> String {
     if let Some(redaction) = &record.redaction {
         let _ = writeln!(
             out,
-            "redacted ({:?}): {}",
+            "redacted ({}): {}",
             redaction.mode,
             redaction.columns.join(", ")
         );
@@ -255,7 +255,7 @@ fn render_schema(record: &SchemaRecord) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "schema: {} fields from {} ({:?})",
+        "schema: {} fields from {} ({})",
         record.fields.len(),
         record.file,
         record.source
@@ -336,7 +336,7 @@ fn format_scalar(value: &Scalar) -> String {
         Scalar::Int(v) => v.to_string(),
         Scalar::UInt(v) => v.to_string(),
         Scalar::Number(v) => format_number(*v),
-        Scalar::NonFinite { non_finite } => format!("{non_finite:?}"),
+        Scalar::NonFinite { non_finite } => non_finite.to_string(),
         Scalar::Bool(v) => v.to_string(),
         Scalar::Text(v) => format!("{v:?}"),
         Scalar::Null => "null".into(),
@@ -405,7 +405,7 @@ fn render_metrics(record: &MetricsRecord) -> String {
         let _ = writeln!(out, "  {name} = {}", format_number(*value));
     }
     for (name, value) in &record.non_finite {
-        let _ = writeln!(out, "  {name} = {value:?}");
+        let _ = writeln!(out, "  {name} = {value}");
     }
     for (name, value) in &record.non_numeric {
         let _ = writeln!(out, "  {name} = {} (not a number)", format_scalar(value));

@@ -28,6 +28,16 @@ pub enum RedactMode {
     Drop,
 }
 
+impl std::fmt::Display for RedactMode {
+    /// Writes the mode as `redact_mode` spells it in evidence.toml.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RedactMode::Hash => "hash",
+            RedactMode::Drop => "drop",
+        })
+    }
+}
+
 /// Options of a `sample` item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

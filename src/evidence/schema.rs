@@ -22,6 +22,17 @@ pub enum SchemaSource {
     JsonSchema,
 }
 
+impl std::fmt::Display for SchemaSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SchemaSource::Parquet => "Parquet",
+            SchemaSource::Csv => "CSV",
+            SchemaSource::JsonLines => "JSON lines",
+            SchemaSource::JsonSchema => "JSON Schema",
+        })
+    }
+}
+
 /// Options of a `schema` item.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

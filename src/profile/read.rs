@@ -337,6 +337,16 @@ impl TableSource {
                 path: first.clone(),
             })?,
         };
+        // `from_path` reads `.tsv` as CSV, so such a file is tab-separated unless the item set
+        // another delimiter. NOTE: an explicit "," equals the default, so it reads tabs too.
+        let mut csv = csv;
+        let is_tsv = first
+            .extension()
+            .and_then(|ext| ext.to_str())
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("tsv"));
+        if format == TableFormat::Csv && is_tsv && csv.delimiter == ',' {
+            csv.delimiter = '\t';
+        }
         if !csv.delimiter.is_ascii() {
             return Err(ReadError::Csv {
                 path: first.clone(),
@@ -602,8 +612,11 @@ impl TableSource {
                 _ => {
                     let file = File::open(path).map_err(io_error(path))?;
                     Box::new(
+                        // Inference types a field that mixes numbers or booleans with text as
+                        // text, so the decoder must turn those values into strings too.
                         arrow::json::ReaderBuilder::new(schema.clone())
                             .with_batch_size(BATCH_SIZE)
+                            .with_coerce_primitive(true)
                             .build(BufReader::new(file))
                             .map_err(|e| ReadError::Json {
                                 path: path.to_path_buf(),
@@ -641,7 +654,7 @@ impl TableSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{ArrayRef, Int64Array};
+    use arrow::array::{ArrayRef, AsArray, Int64Array};
     use parquet::arrow::ArrowWriter;
 
     /// Writes `rows` sequential int64 values, enough for several batches.
@@ -652,6 +665,43 @@ mod tests {
             .expect("writer");
         writer.write(&batch).unwrap();
         writer.close().unwrap();
+    }
+
+    #[test]
+    fn tsv_file_reads_tab_separated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("features.tsv");
+        std::fs::write(&path, "id\tlabel\n1\tx\n2\ty\n").unwrap();
+        let source = TableSource::new(vec![path], None, CsvOptions::default()).unwrap();
+        let schema = source.schema().unwrap();
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["id", "label"]);
+        assert_eq!(schema.field(0).data_type(), &DataType::Int64);
+    }
+
+    #[test]
+    fn json_lines_mixed_column_reads_as_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.jsonl");
+        std::fs::write(
+            &path,
+            "{\"a\": 1}\n{\"a\": 2.5}\n{\"a\": \"t\"}\n{\"a\": true}\n",
+        )
+        .unwrap();
+        let source = TableSource::new(vec![path], None, CsvOptions::default()).unwrap();
+        let schema = source.schema().unwrap();
+        assert_eq!(schema.field(0).data_type(), &DataType::Utf8);
+
+        let mut values = Vec::new();
+        source
+            .for_each_batch(&schema, None, &AtomicBool::new(false), |_, batch| {
+                let column = batch.column(0).as_string::<i32>();
+                values.extend(column.iter().map(|v| v.map(str::to_owned)));
+                Ok::<(), ReadError>(())
+            })
+            .unwrap();
+        let expected = ["1", "2.5", "t", "true"].map(|v| Some(v.to_owned()));
+        assert_eq!(values, expected);
     }
 
     #[test]
