@@ -209,3 +209,46 @@ path = "reports/latency.yaml"
     assert!(metrics.contains("max = +inf"), "{metrics}");
     assert!(metrics.contains("min = -inf"), "{metrics}");
 }
+
+#[test]
+fn show_path_declared_twice_is_ambiguous() {
+    let manifest = r#"
+[[item]]
+name = "flights"
+kind = "sample"
+path = "data/flights.parquet"
+
+[[item]]
+name = "flights-schema"
+kind = "schema"
+path = "data/flights.parquet"
+"#;
+    let dir = workspace(manifest);
+    ev(dir.path())
+        .args(["commit", "-m", "first"])
+        .assert()
+        .success();
+
+    ev(dir.path())
+        .args(["show", "HEAD:data/flights.parquet"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "data/flights.parquet is declared by 2 evidence items: flights, flights-schema",
+        ))
+        .stderr(predicate::str::contains("ev show HEAD:flights"));
+
+    // An item name is never ambiguous, and `--raw` still prints the file itself.
+    ev(dir.path())
+        .args(["show", "HEAD:flights-schema"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("schema"));
+    let raw = ev(dir.path())
+        .args(["show", "--raw", "HEAD:data/flights.parquet"])
+        .output()
+        .unwrap();
+    assert!(raw.status.success());
+    assert!(raw.stdout.starts_with(b"PAR1"));
+}

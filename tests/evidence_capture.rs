@@ -436,6 +436,28 @@ fn golden_garbage_output_rejected() {
         matches!(error, Error::Golden(GoldenError::BadOutput { .. })),
         "{error:?}"
     );
+    // Control bytes on one line would otherwise be a header-only table with a garbage column.
+    // (Invalid UTF-8 is already rejected by the CSV reader.)
+    let options = "command = \"printf '\\\\000\\\\001garbage\\\\n'\"";
+    let error = run(Kind::Golden, options, dir.path(), &[]).unwrap_err();
+    match &error {
+        Error::Golden(GoldenError::BadOutput { source, .. }) => assert!(
+            matches!(
+                source.as_ref(),
+                Error::Golden(GoldenError::BadColumnName { .. })
+            ),
+            "{source:?}"
+        ),
+        other => panic!("bad output expected, got {other:?}"),
+    }
+    // The same bytes in a result file.
+    std::fs::write(dir.path().join("result.csv"), b"\x00\x01garbage\n").unwrap();
+    let error = run(Kind::Golden, "", dir.path(), &["result.csv"]).unwrap_err();
+    assert!(
+        matches!(error, Error::Golden(GoldenError::BadColumnName { .. })),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("result.csv"), "{error}");
 }
 
 #[test]
@@ -728,4 +750,40 @@ fn dictionary_and_plain_profiles_equal() {
             .iter()
             .all(|s| s.value.as_ref().is_some_and(|v| v.len() == 32))
     );
+}
+
+#[test]
+fn sample_options_out_of_range_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    write_parquet(&dir.path().join("s.parquet"), 10);
+    for (options, named) in [
+        ("sketch_k = 4", "sketch_k = 4"),
+        ("sketch_k = 100000", "sketch_k = 100000"),
+        ("slice_by = [\"carrier\"]\nmax_slices = 0", "max_slices = 0"),
+    ] {
+        let error = run(Kind::Sample, options, dir.path(), &["s.parquet"]).unwrap_err();
+        assert!(
+            matches!(error, Error::Options { .. }),
+            "{options}: {error:?}"
+        );
+        assert!(error.to_string().contains(named), "{options}: {error}");
+    }
+    // The smallest accepted k still profiles.
+    assert!(run(Kind::Sample, "sketch_k = 8", dir.path(), &["s.parquet"]).is_ok());
+}
+
+#[test]
+fn unknown_table_extension_lists_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "a,b\n1,2\n").unwrap();
+    let error = run(Kind::Sample, "", dir.path(), &["notes.txt"]).unwrap_err();
+    assert!(
+        matches!(error, Error::Read(ReadError::UnknownFormat { .. })),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("notes.txt"), "{message}");
+    assert!(message.contains(".parquet"), "{message}");
+    // Declaring the format reads the same file.
+    assert!(run(Kind::Sample, "format = \"csv\"", dir.path(), &["notes.txt"]).is_ok());
 }

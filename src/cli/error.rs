@@ -398,6 +398,9 @@ fn typed_hint(source: &(dyn std::error::Error + Send + Sync + 'static)) -> Optio
         CaptureError::Golden(GoldenError::Spawn { .. }) => {
             "check that `sh` can run in the workspace folder"
         }
+        CaptureError::Golden(GoldenError::BadColumnName { .. }) => {
+            "give the result file a header row of column names in its declared `format`"
+        }
         CaptureError::Golden(GoldenError::KeyColumnMissing { .. }) => {
             "fix the item's `key_columns` in evidence.toml to name columns of the result table"
         }
@@ -423,6 +426,9 @@ fn typed_hint(source: &(dyn std::error::Error + Send + Sync + 'static)) -> Optio
         CaptureError::Read(
             ReadError::UnknownType { .. } | ReadError::PinnedColumnMissing { .. },
         ) => "fix the item's `csv.types` in evidence.toml; docs/evidence.md lists the type names",
+        CaptureError::Read(ReadError::UnknownFormat { .. }) => {
+            "set the item's `format` in evidence.toml, or point its path at table files"
+        }
         CaptureError::Read(_) | CaptureError::Parse { .. } | CaptureError::Safetensors { .. } => {
             "check that the file is complete and in the declared format"
         }

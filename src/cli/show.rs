@@ -11,7 +11,7 @@ use super::log::{
     CommitJson, HeadState, decoration_text, decorations, ref_names_json, write_commit_text,
 };
 use super::output::write_json;
-use super::{CmdResult, Context, Outcome, cat, ls};
+use super::{CliError, CmdResult, Context, Outcome, cat, ls};
 use crate::manifest::{EvidenceItem, EvidenceRecord};
 use crate::object::{ObjectKind, Provenance};
 use crate::revision::split_path;
@@ -150,12 +150,30 @@ fn show_path(ctx: &Context, rev: &str, path: &str, json: bool, raw: bool) -> Cmd
         let items = store
             .read_json::<EvidenceRecord>(ObjectKind::Record, evidence)?
             .items;
-        // An item's name, or the single path it covers, shows its typed record.
-        let typed = items.iter().find(|item| {
-            item.record.is_some()
-                && (item.name == path || item.paths.iter().any(|p| p.as_str() == path))
-        });
-        if let Some(item) = typed {
+        // An item's name shows its typed record. So does a path, when exactly one typed item
+        // declares it; several items may profile one file in different ways.
+        let typed: Vec<&EvidenceItem> = items.iter().filter(|item| item.record.is_some()).collect();
+        let by_name = typed.iter().copied().find(|item| item.name == path);
+        let declaring: Vec<&EvidenceItem> = typed
+            .iter()
+            .copied()
+            .filter(|item| item.paths.iter().any(|p| p.as_str() == path))
+            .collect();
+        if by_name.is_none() && declaring.len() > 1 {
+            let names: Vec<&str> = declaring.iter().map(|item| item.name.as_str()).collect();
+            return Err(CliError::user(
+                format!(
+                    "{path} is declared by {} evidence items: {}",
+                    names.len(),
+                    names.join(", ")
+                ),
+                format!(
+                    "name the item, e.g. `ev show {rev}:{}`, or add `--raw` for the file itself",
+                    names[0]
+                ),
+            ));
+        }
+        if let Some(item) = by_name.or(declaring.first().copied()) {
             let record_id = item.record.expect("filtered on a present record");
             let record = crate::evidence::recorder::read_record(&store, &record_id)?;
             let mut out = std::io::stdout().lock();

@@ -168,6 +168,11 @@ pub enum GoldenError {
         #[source]
         source: Box<Error>,
     },
+    #[error(
+        "{path}: column name {name:?} contains control characters or invalid UTF-8, so the \
+         first line is not a header row"
+    )]
+    BadColumnName { path: PathBuf, name: String },
     #[error("cannot write the result table as Parquet: {0}")]
     Write(#[from] parquet::errors::ParquetError),
     #[error("key column `{column}` is not in the result table")]
@@ -306,6 +311,19 @@ fn normalize(
 ) -> Result<(Vec<u8>, u64, Vec<FieldRecord>), Error> {
     let source = TableSource::new(vec![path.to_path_buf()], Some(format), csv.clone())?;
     let schema = source.schema()?;
+    // Binary noise read as CSV becomes a table whose header is the noise. Control characters
+    // or replaced invalid UTF-8 in a column name give it away.
+    if let Some(field) = schema
+        .fields()
+        .iter()
+        .find(|f| f.name().chars().any(|c| c.is_control() || c == '\u{FFFD}'))
+    {
+        return Err(GoldenError::BadColumnName {
+            path: path.to_path_buf(),
+            name: field.name().clone(),
+        }
+        .into());
+    }
     let mut writer =
         ArrowWriter::try_new(Vec::new(), schema.clone(), None).map_err(GoldenError::Write)?;
     let mut rows = 0u64;

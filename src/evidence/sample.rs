@@ -80,7 +80,35 @@ impl Default for SampleOptions {
     }
 }
 
+/// Largest accepted `sketch_k`: level 0 then holds up to 4 · 65536 values (2 MiB) per numeric
+/// column while profiling.
+const MAX_SKETCH_K: u32 = 65_536;
+
 impl SampleOptions {
+    /// Rejects option values that would silently profile something other than requested.
+    fn validate(&self) -> Result<(), Error> {
+        let invalid = |message: String| {
+            Err(Error::Options {
+                kind: "sample",
+                message,
+            })
+        };
+        if !(8..=MAX_SKETCH_K).contains(&self.sketch_k) {
+            return invalid(format!(
+                "sketch_k = {} is outside 8..={MAX_SKETCH_K}; the default 1024 keeps the rank \
+                 error under 0.3 %",
+                self.sketch_k
+            ));
+        }
+        if self.max_slices == 0 && !self.slice_by.is_empty() {
+            return invalid(
+                "max_slices = 0 leaves no slice to profile; give at least 1, or drop slice_by"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
     pub fn profile_options(&self) -> ProfileOptions {
         ProfileOptions {
             sketch_k: self.sketch_k,
@@ -290,6 +318,7 @@ pub(crate) fn capture(
     files: &[PathBuf],
     ctx: &CaptureContext<'_>,
 ) -> Result<SampleRecord, Error> {
+    options.validate()?;
     let files = expand_files(files, options.format)?;
     if files.is_empty() {
         return Err(Error::FileCount {

@@ -17,7 +17,7 @@ use arrow::datatypes::{
 };
 use arrow::record_batch::RecordBatch;
 
-use super::hll::{DistinctSketch, hash_bytes, hash_u64};
+use super::hll::{Distinct, DistinctSketch, hash_bytes, hash_u64};
 use super::kll::KllSketch;
 use super::moments::{IntMoments, Moments};
 use super::topk::TopValuesTracker;
@@ -183,7 +183,7 @@ impl ColumnAccumulator {
                 false_count: *false_count,
             }),
             State::Categorical(acc) => ColumnStats::Categorical(CategoricalStats {
-                distinct: acc.distinct.distinct(),
+                distinct: at_most(acc.distinct.distinct(), rows.saturating_sub(self.nulls)),
                 top: acc.top.finish(options.top_values),
                 lengths: acc.lengths.summary(),
             }),
@@ -560,10 +560,17 @@ impl NumericAccumulator {
             neg_inf: self.neg_inf,
             moments: self.moments.summary(),
             exact,
-            distinct: self.distinct.distinct(),
+            distinct: at_most(self.distinct.distinct(), self.moments.count),
             sketch,
         }
     }
+}
+
+/// Caps a distinct-count estimate at the number of values counted: the HyperLogLog estimate
+/// can overshoot by its error (about 1.6 %), but never more values can be distinct than exist.
+fn at_most(mut distinct: Distinct, values: u64) -> Distinct {
+    distinct.estimate = distinct.estimate.min(values);
+    distinct
 }
 
 /// Exact minimum, maximum and wrapping sum of the integers of one array. The sum is exact

@@ -130,7 +130,10 @@ pub enum ReadError {
         first: PathBuf,
         detail: String,
     },
-    #[error("{path}: cannot tell the table format from the file name; set `format`")]
+    #[error(
+        "{path}: cannot tell the table format from the file name, which does not end in .parquet, \
+         .pq, .csv, .tsv, .jsonl or .ndjson"
+    )]
     UnknownFormat { path: PathBuf },
     #[error("{path}: column `{column}` not found")]
     ColumnNotFound { path: PathBuf, column: String },

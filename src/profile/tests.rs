@@ -672,3 +672,22 @@ fn integer_distinct_count_exact() {
         }
     );
 }
+
+#[test]
+fn distinct_estimate_capped_at_count() {
+    use super::hll::{DistinctSketch, hash_u64};
+    // Find a count whose HyperLogLog estimate overshoots (estimates scatter by about 1.6 %
+    // either way), then profile exactly those values: the stored estimate must not exceed
+    // the number of values.
+    let overshooting = (4100..8000u64).find(|&n| {
+        let mut sketch = DistinctSketch::new();
+        sketch.insert_hashes((0..n).map(hash_u64));
+        sketch.distinct().estimate > n
+    });
+    let n = overshooting.expect("some count between 4100 and 8000 overshoots");
+    let values: ArrayRef = Arc::new(Int64Array::from_iter_values(0..n as i64));
+    let profile = profile_of(&[batch(vec![("v", values)])]);
+    let distinct = numeric(&profile, "v").distinct;
+    assert!(!distinct.exact);
+    assert_eq!(distinct.estimate, n);
+}
