@@ -22,6 +22,7 @@ pub mod evidence;
 pub mod id;
 pub mod manifest;
 pub mod object;
+pub mod process_group;
 pub mod profile;
 pub mod progress;
 pub mod provenance;

@@ -412,6 +412,102 @@ fn run_exit_128_or_more_aborts() {
 }
 
 #[test]
+fn run_timeout_kills_and_stops() {
+    let mut repo = TestRepo::new();
+    let ids = repo.linear(4);
+    repo.ev()
+        .args(["bisect", "start", "c3", "c0"])
+        .assert()
+        .success();
+    let log_before = repo.log();
+    // `sleep` is a child of the shell and shares ev's stderr. If only the shell were killed,
+    // `output()` would wait 30 s for `sleep` to close the pipe.
+    let started = std::time::Instant::now();
+    let output = repo
+        .ev()
+        .args(["bisect", "run", "--timeout", "1", "--"])
+        .args(["sh", "-c", "sleep 30; exit 0"])
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("timed out after 1 s"), "{err}");
+    assert!(
+        ids[1..3].iter().any(|id| err.contains(&id.short())),
+        "no tested commit named: {err}"
+    );
+    assert!(err.contains("--timeout-skip"), "{err}");
+    assert_eq!(repo.log(), log_before, "a timed-out commit was marked");
+}
+
+#[test]
+fn run_timeout_skip_marks_skip_and_goes_on() {
+    let mut repo = TestRepo::new();
+    let ids = repo.linear(4);
+    repo.ev()
+        .args(["bisect", "start", "c3", "c0"])
+        .assert()
+        .success();
+    // c1 and c2 hang and are skipped, and c3 is the known bad commit.
+    let output = repo
+        .ev()
+        .args([
+            "bisect",
+            "run",
+            "--json",
+            "--timeout",
+            "1",
+            "--timeout-skip",
+            "--",
+        ])
+        .args(["sh", "-c", "[ \"$(cat value)\" -ge 3 ] && exit 1; sleep 30"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+
+    let report = json(&output);
+    assert_eq!(report["status"], "found-with-skips");
+    assert_eq!(report["first_bad"]["id"], ids[3].to_hex());
+
+    let steps = report["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{report}");
+    for step in steps {
+        assert_eq!(step["verdict"], "skip", "{step}");
+        assert_eq!(step["evidence"]["timed_out"], 1, "{step}");
+    }
+    assert!(stderr(&output).contains("timed out"), "{}", stderr(&output));
+}
+
+#[test]
+fn run_timeout_options_are_checked() {
+    let mut repo = TestRepo::new();
+    repo.linear(4);
+    repo.ev()
+        .args(["bisect", "start", "c3", "c0"])
+        .assert()
+        .success();
+    for args in [
+        vec!["--timeout", "0", "--", "true"],
+        vec!["--timeout-skip", "--", "true"],
+        vec!["--timeout", "1", "--check", "file value changed"],
+    ] {
+        let output = repo
+            .ev()
+            .args(["bisect", "run"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
 fn good_newer_than_bad_is_clear_error() {
     let mut repo = TestRepo::new();
     repo.linear(8);

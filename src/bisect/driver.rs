@@ -14,13 +14,21 @@ use super::state::{Bisection, CommitId, StateError, Step, Verdict};
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "by", rename_all = "kebab-case")]
 pub enum Evidence {
-    /// A user command: the exit code of every run (`null` for a signal) and the vote.
+    /// A user command: the exit code of every run (`null` for a signal or a timeout) and the
+    /// vote. `timed_out` counts the runs killed by `--timeout` and marked skip by
+    /// `--timeout-skip`, and JSON leaves it out when it is zero.
     Command {
         exit_codes: Vec<Option<i32>>,
         vote: Vote,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        timed_out: usize,
     },
     /// A built-in predicate.
     Check { evaluation: Evaluation },
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// The result of testing one commit.
@@ -113,6 +121,7 @@ mod tests {
                 evidence: Evidence::Command {
                     exit_codes: vec![Some(code)],
                     vote: decide(&[verdict], Require::All),
+                    timed_out: 0,
                 },
             },
             RunOutcome::Abort { code } => Tested::Abort {

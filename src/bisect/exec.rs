@@ -4,12 +4,17 @@
 //! (`chmod a-w`), and the command runs there with `EV_BISECT_COMMIT` (the full commit id) and
 //! `EV_BISECT_DIR` (the folder) set. The command's stdout is sent to ev's stderr, so ev's stdout
 //! carries only ev's result. The folder is removed afterwards, and the store is never written.
+//! The command runs in its own process group, which a timeout or Ctrl-C kills as a whole.
 
 use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use crate::id::ObjectId;
+use crate::process_group::{WaitEnd, wait_or_kill};
 
 /// Environment variable holding the full id of the commit under test.
 pub const ENV_COMMIT: &str = "EV_BISECT_COMMIT";
@@ -35,6 +40,14 @@ pub enum ExecError {
         #[source]
         source: std::io::Error,
     },
+    #[error("failed to wait for command {program:?}")]
+    Wait {
+        program: OsString,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("interrupted")]
+    Interrupted,
     #[error("no command given")]
     Empty,
 }
@@ -64,23 +77,36 @@ pub fn make_read_only(dir: &Path) -> Result<(), ExecError> {
     Ok(())
 }
 
-/// Runs `command` (program and arguments) in `dir` for `commit`; returns the exit code, or
-/// `None` when the process was ended by a signal.
+/// Outcome of one run of the command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    /// The command exited with this code, or `None` when a signal ended it.
+    Exited(Option<i32>),
+    /// The timeout passed, so the command's process group was killed.
+    TimedOut,
+}
+
+/// Runs `command` (program and arguments) in `dir` for `commit`. The command leads its own
+/// process group, so when `timeout` passes or `interrupt` is set, the whole group is killed:
+/// children the command started cannot outlive it.
 pub fn run_command(
     command: &[OsString],
     dir: &Path,
     commit: &ObjectId,
-) -> Result<Option<i32>, ExecError> {
+    timeout: Option<Duration>,
+    interrupt: &AtomicBool,
+) -> Result<RunEnd, ExecError> {
     let (program, args) = command.split_first().ok_or(ExecError::Empty)?;
     let stdout: Stdio = std::io::stderr().into();
-    let status = Command::new(program)
+    let mut child = Command::new(program)
         .args(args)
         .current_dir(dir)
         .env(ENV_COMMIT, commit.to_hex())
         .env(ENV_DIR, dir)
         .stdin(Stdio::null())
         .stdout(stdout)
-        .status()
+        .process_group(0)
+        .spawn()
         .map_err(|source| match source.kind() {
             std::io::ErrorKind::NotFound => ExecError::NotFound {
                 program: program.clone(),
@@ -93,7 +119,15 @@ pub fn run_command(
                 source,
             },
         })?;
-    Ok(status.code())
+    let end = wait_or_kill(&mut child, timeout, interrupt).map_err(|source| ExecError::Wait {
+        program: program.clone(),
+        source,
+    })?;
+    match end {
+        WaitEnd::Exited(status) => Ok(RunEnd::Exited(status.code())),
+        WaitEnd::TimedOut => Ok(RunEnd::TimedOut),
+        WaitEnd::Interrupted => Err(ExecError::Interrupted),
+    }
 }
 
 #[cfg(test)]
@@ -127,7 +161,24 @@ mod tests {
             id.to_hex()
         );
         let command: Vec<OsString> = vec!["sh".into(), "-c".into(), script.into()];
-        assert_eq!(run_command(&command, dir.path(), &id).unwrap(), Some(3));
+        let end = run_command(&command, dir.path(), &id, None, &AtomicBool::new(false));
+        assert_eq!(end.unwrap(), RunEnd::Exited(Some(3)));
+    }
+
+    #[test]
+    fn hanging_command_times_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let command: Vec<OsString> = vec!["sh".into(), "-c".into(), "sleep 30".into()];
+        let started = std::time::Instant::now();
+        let end = run_command(
+            &command,
+            dir.path(),
+            &ObjectId::hash(b"c"),
+            Some(Duration::from_millis(300)),
+            &AtomicBool::new(false),
+        );
+        assert_eq!(end.unwrap(), RunEnd::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(10));
     }
 
     #[test]
@@ -135,7 +186,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let command = vec![OsString::from("/nonexistent/ev-bisect-test-program")];
         assert!(matches!(
-            run_command(&command, dir.path(), &ObjectId::hash(b"c")),
+            run_command(
+                &command,
+                dir.path(),
+                &ObjectId::hash(b"c"),
+                None,
+                &AtomicBool::new(false)
+            ),
             Err(ExecError::NotFound { .. })
         ));
     }

@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -12,7 +13,7 @@ use super::{CliError, CmdResult, Context, Outcome};
 use crate::bisect::auto::{AutoError, AutoOptions, find_departures};
 use crate::bisect::driver::{DriveEnd, Evidence, StepRecord, Tested, drive};
 use crate::bisect::evidence_view::{EvidenceView, ViewError};
-use crate::bisect::exec::{ExecError, make_read_only, run_command};
+use crate::bisect::exec::{ExecError, RunEnd, make_read_only, run_command};
 use crate::bisect::history::{CommitCache, HistoryError, parse_graph, render_graph};
 use crate::bisect::log::{LogCommand, LogError, parse_log};
 use crate::bisect::oracle::CachedOracle;
@@ -128,6 +129,18 @@ pub struct RunArgs {
     /// Rule for combining repeated runs: all must agree, or a majority
     #[arg(long, value_enum, default_value_t = Require::All)]
     pub require: Require,
+    /// Seconds each run of the command may take before its process group is killed. The run
+    /// then stops unless --timeout-skip is given
+    #[arg(
+        long,
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(1..),
+        conflicts_with = "check"
+    )]
+    pub timeout: Option<u64>,
+    /// Mark a commit whose command timed out as skipped (like exit 125) and go on
+    #[arg(long, requires = "timeout")]
+    pub timeout_skip: bool,
     #[command(flatten)]
     pub output: FormatArgs,
     /// Command and arguments; exit 0 good, 125 skip, 1-127 bad, 128 or more aborts
@@ -616,10 +629,38 @@ impl Env<'_> {
         })?;
         make_read_only(folder.path())?;
 
+        let timeout = args.timeout.map(Duration::from_secs);
         let mut verdicts = Vec::new();
         let mut codes = Vec::new();
+        let mut timed_out = 0;
         for run in 0..args.repeat {
-            let code = run_command(&args.command, folder.path(), commit)?;
+            let code = match run_command(
+                &args.command,
+                folder.path(),
+                commit,
+                timeout,
+                &self.ctx.interrupt,
+            )? {
+                RunEnd::Exited(code) => code,
+                RunEnd::TimedOut if args.timeout_skip => {
+                    codes.push(None);
+                    timed_out += 1;
+                    verdicts.push(Verdict::Skip);
+                    continue;
+                }
+                RunEnd::TimedOut => {
+                    return Err(CliError::user(
+                        format!(
+                            "the command timed out after {} s at commit {}; its process group \
+                             was killed and the commit was not marked",
+                            args.timeout.unwrap_or_default(),
+                            commit.short()
+                        ),
+                        "the verdicts so far are kept: raise --timeout, or add --timeout-skip to \
+                         mark such commits skipped, then rerun `ev bisect run`",
+                    ));
+                }
+            };
             codes.push(code);
             match classify_exit(code, first && run == 0) {
                 RunOutcome::Verdict { verdict, .. } => verdicts.push(verdict),
@@ -647,6 +688,7 @@ impl Env<'_> {
             evidence: Evidence::Command {
                 exit_codes: codes,
                 vote,
+                timed_out,
             },
         })
     }
@@ -902,7 +944,8 @@ impl Classify for PredicateError {
 impl Classify for ExecError {
     fn class(&self) -> ErrorClass {
         match self {
-            ExecError::Prepare { .. } => ErrorClass::Internal,
+            ExecError::Prepare { .. } | ExecError::Wait { .. } => ErrorClass::Internal,
+            ExecError::Interrupted => ErrorClass::Interrupted,
             _ => ErrorClass::User,
         }
     }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::schema::{FieldRecord, fields_of};
 use super::{CaptureContext, Error, ExtraBlob, RECORD_FORMAT, display_path};
+use crate::process_group::kill_group;
 use crate::profile::read::{CsvOptions, ReadError, TableFormat, TableSource};
 
 /// Name of the result blob in [`Captured::extra_blobs`](super::Captured) and in the record.
@@ -201,16 +202,6 @@ impl CommandOutcome {
             (None, Some(signal)) => format!("killed by signal {signal}"),
             (None, None) => "unknown status".into(),
         }
-    }
-}
-
-fn kill_group(pid: u32) {
-    // The child leads its own process group (`process_group(0)`), so its pid is the group id.
-    if let Ok(pid) = i32::try_from(pid) {
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        );
     }
 }
 

@@ -208,15 +208,22 @@ impl ManualReport {
 /// Formats the progress line shown on stderr for one tested commit.
 pub fn step_line(terms: &Terms, record: &StepRecord<ObjectId>) -> String {
     let why = match &record.evidence {
-        Evidence::Command { exit_codes, vote } => {
+        Evidence::Command {
+            exit_codes,
+            vote,
+            timed_out,
+        } => {
             let codes: Vec<String> = exit_codes
                 .iter()
                 .map(|c| c.map_or("signal".to_owned(), |c| c.to_string()))
                 .collect();
-            if exit_codes.len() > 1 {
+            if *timed_out == exit_codes.len() {
+                "timed out".to_owned()
+            } else if exit_codes.len() > 1 {
                 format!(
-                    "exit {} (votes: {} good, {} bad, {} skip)",
+                    "exit {} ({} timed out; votes: {} good, {} bad, {} skip)",
                     codes.join(","),
+                    timed_out,
                     vote.good,
                     vote.bad,
                     vote.skip
