@@ -523,6 +523,40 @@ fn good_newer_than_bad_is_clear_error() {
 }
 
 #[test]
+fn auto_swapped_revisions_hint_swap() {
+    let mut repo = TestRepo::new();
+    let ids = merged_history(&mut repo);
+    // c6~3 is c1, a first-parent ancestor of c6.
+    let output = repo
+        .ev()
+        .args(["bisect", "auto", "c6", "c6~3"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("is newer than bad commit"), "{err}");
+    assert!(err.contains(&ids["c6"].to_hex()), "{err}");
+    assert!(
+        err.contains(
+            "Hint: the older commit comes first, so swap the revisions: `ev bisect auto c6~3 c6`"
+        ),
+        "{err}"
+    );
+
+    // s3 is an ancestor of c6 through the merge's second parent only, so swapping would not
+    // help: the error stays the first-parent one, without the swap hint.
+    let output = repo
+        .ev()
+        .args(["bisect", "auto", "c6", "s3"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("is not on the first-parent chain"), "{err}");
+    assert!(!err.contains("swap"), "{err}");
+}
+
+#[test]
 fn non_monotonic_predicate_ends_on_a_transition() {
     let mut repo = TestRepo::new();
     let ids = repo.linear(16);

@@ -19,6 +19,10 @@ pub enum HistoryError {
     },
     #[error("{good} is not on the first-parent chain of {bad}")]
     NotOnFirstParentChain { good: ObjectId, bad: ObjectId },
+    #[error(
+        "good commit {good} is newer than bad commit {bad}, which is a first-parent ancestor of it"
+    )]
+    GoodAfterBad { good: ObjectId, bad: ObjectId },
 }
 
 /// Reads commits once and keeps them, so the graph walk and later summaries share reads.
@@ -107,6 +111,13 @@ impl<'a> CommitCache<'a> {
             current = self.get(&id)?.parents.first().copied();
         }
         if !found {
+            // Swapped arguments are the likely mistake, and they deserve their own error.
+            if self.on_first_parent_chain(bad, good)? {
+                return Err(HistoryError::GoodAfterBad {
+                    good: *good,
+                    bad: *bad,
+                });
+            }
             return Err(HistoryError::NotOnFirstParentChain {
                 good: *good,
                 bad: *bad,
@@ -121,6 +132,23 @@ impl<'a> CommitCache<'a> {
         }
         path.reverse();
         Ok((path, reference))
+    }
+
+    /// Returns whether `ancestor` is `start` or one of its first-parent ancestors. When it is
+    /// not, this reads every commit on the chain down to the root.
+    pub fn on_first_parent_chain(
+        &mut self,
+        ancestor: &ObjectId,
+        start: &ObjectId,
+    ) -> Result<bool, HistoryError> {
+        let mut current = Some(*start);
+        while let Some(id) = current {
+            if id == *ancestor {
+                return Ok(true);
+            }
+            current = self.get(&id)?.parents.first().copied();
+        }
+        Ok(false)
     }
 }
 

@@ -771,8 +771,16 @@ impl Env<'_> {
         let good = self.resolve(&args.good)?;
         let bad = self.resolve(&args.bad)?;
         let mut cache = CommitCache::new(self.store);
-        let (path, good_position) =
-            cache.first_parent_path(&good, &bad, args.reference.saturating_sub(1))?;
+        let (path, good_position) = cache
+            .first_parent_path(&good, &bad, args.reference.saturating_sub(1))
+            .map_err(|e| match e {
+                HistoryError::GoodAfterBad { .. } => CliError::from(e).with_hint(format!(
+                    "the older commit comes first, so swap the revisions: `ev bisect auto {} {}`",
+                    shell_word(&args.bad),
+                    shell_word(&args.good)
+                )),
+                e => e.into(),
+            })?;
         let bad_position = path.len() - 1;
         if good_position >= bad_position {
             return Err(AutoError::GoodNotBeforeBad {
@@ -822,6 +830,17 @@ impl Env<'_> {
         } else {
             Outcome::Differences
         })
+    }
+}
+
+/// Quotes `word` for a POSIX shell when it contains characters other than those of plain
+/// revisions (letters, digits and `._/~^@:-`), so a hint can be pasted as a command.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._/~^@:-".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 
@@ -893,7 +912,9 @@ impl Classify for HistoryError {
     fn class(&self) -> ErrorClass {
         match self {
             HistoryError::Read { .. } => ErrorClass::Damaged,
-            HistoryError::NotOnFirstParentChain { .. } => ErrorClass::User,
+            HistoryError::NotOnFirstParentChain { .. } | HistoryError::GoodAfterBad { .. } => {
+                ErrorClass::User
+            }
         }
     }
 
@@ -902,6 +923,9 @@ impl Classify for HistoryError {
             HistoryError::Read { .. } => "run `ev verify` to check the repository".into(),
             HistoryError::NotOnFirstParentChain { .. } => {
                 "auto mode walks the first-parent chain from BAD; pick a GOOD on it (`ev log --first-parent BAD`)".into()
+            }
+            HistoryError::GoodAfterBad { .. } => {
+                "give the older commit first: `ev bisect auto GOOD BAD`".into()
             }
         })
     }
@@ -974,5 +998,20 @@ impl Classify for ViewError {
 impl Classify for SuspectsError {
     fn class(&self) -> ErrorClass {
         ErrorClass::User
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn shell_word_quotes_only_when_needed() {
+        assert_eq!(shell_word("main~3"), "main~3");
+        assert_eq!(shell_word("v1.2^2"), "v1.2^2");
+        assert_eq!(shell_word("nightly 04"), "'nightly 04'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word("HEAD@{1}"), "'HEAD@{1}'");
+        assert_eq!(shell_word(""), "''");
     }
 }
