@@ -12,7 +12,9 @@
 //!   never sees a half-written file and an existing symlink at that path is replaced, not
 //!   followed;
 //! - an existing file whose content differs is left alone (reported as skipped) unless
-//!   `force` is set.
+//!   `force` is set;
+//! - when writing fails, the folders the checkout created are removed again if they are empty,
+//!   and folders that existed before are never removed.
 
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -140,19 +142,45 @@ pub fn checkout(
         check_existing_parents(dest, path)?;
     }
 
-    fs::create_dir_all(dest).map_err(|source| CheckoutError::Io {
-        path: dest.to_owned(),
-        source,
-    })?;
+    // Folders this checkout created, parents before children. On failure the empty ones are
+    // removed again, so a failed checkout leaves no empty folders behind. Files already written
+    // stay, and so do the folders holding them.
+    let mut created = Vec::new();
+    let result = write_actions(
+        store,
+        planner.actions,
+        dest,
+        options,
+        progress,
+        interrupt,
+        &mut created,
+    );
+    if result.is_err() {
+        remove_empty_folders(&created);
+    }
+    result
+}
+
+/// Carries out a validated plan, recording in `created` every folder it creates.
+fn write_actions(
+    store: &Store,
+    actions: Vec<Action>,
+    dest: &Path,
+    options: &CheckoutOptions,
+    progress: &dyn Progress,
+    interrupt: &AtomicBool,
+    created: &mut Vec<PathBuf>,
+) -> Result<Outcome, CheckoutError> {
+    create_missing_folders(dest, created)?;
     let mut outcome = Outcome::default();
-    for action in planner.actions {
+    for action in actions {
         if interrupt.load(Ordering::Relaxed) {
             return Err(CheckoutError::Interrupted);
         }
         match action {
-            Action::Folder(path) => ensure_folder(dest, &path, options)?,
+            Action::Folder(path) => ensure_folder(dest, &path, options, created)?,
             Action::File { path, id, exec } => {
-                ensure_parent(dest, &path, options)?;
+                ensure_parent(dest, &path, options, created)?;
                 checkout_file(
                     store,
                     &path,
@@ -165,12 +193,56 @@ pub fn checkout(
                 )?;
             }
             Action::Symlink { path, target } => {
-                ensure_parent(dest, &path, options)?;
+                ensure_parent(dest, &path, options, created)?;
                 checkout_symlink(&path, &target, dest, options, &mut outcome)?;
             }
         }
     }
     Ok(outcome)
+}
+
+/// Creates `dest` and its missing ancestors, like `fs::create_dir_all`, and appends each folder
+/// it creates to `created`, outermost first. A folder that another process creates meanwhile is
+/// not recorded, because it is not this checkout's to remove.
+fn create_missing_folders(dest: &Path, created: &mut Vec<PathBuf>) -> Result<(), CheckoutError> {
+    let mut missing = Vec::new();
+    for folder in dest.ancestors() {
+        if folder.as_os_str().is_empty() {
+            break;
+        }
+        match fs::symlink_metadata(folder) {
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => missing.push(folder),
+            Err(source) => {
+                return Err(CheckoutError::Io {
+                    path: folder.to_owned(),
+                    source,
+                });
+            }
+        }
+    }
+    for folder in missing.into_iter().rev() {
+        match fs::create_dir(folder) {
+            Ok(()) => created.push(folder.to_owned()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && folder.is_dir() => {}
+            Err(source) => {
+                return Err(CheckoutError::Io {
+                    path: folder.to_owned(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Removes the folders in `created` that are empty, deepest first. `fs::remove_dir` fails on a
+/// folder that is not empty, which leaves it and its ancestors in place.
+fn remove_empty_folders(created: &[PathBuf]) {
+    // Every folder was recorded after its parent, so reverse order visits children first.
+    for folder in created.iter().rev() {
+        let _ = fs::remove_dir(folder);
+    }
 }
 
 struct Planner<'a> {
@@ -342,19 +414,22 @@ fn ensure_parent(
     dest: &Path,
     path: &RepoPath,
     options: &CheckoutOptions,
+    created: &mut Vec<PathBuf>,
 ) -> Result<(), CheckoutError> {
     match path.parent() {
-        Some(parent) => ensure_folder(dest, &parent, options),
+        Some(parent) => ensure_folder(dest, &parent, options, created),
         None => Ok(()),
     }
 }
 
-/// Creates each folder of `path` below `dest`, never following a symlink. With `force`, a file
-/// in the way is replaced by a folder.
+/// Creates each folder of `path` below `dest`, never following a symlink, and appends the
+/// folders it creates where nothing existed to `created`. With `force`, a file in the way is
+/// replaced by a folder.
 fn ensure_folder(
     dest: &Path,
     path: &RepoPath,
     options: &CheckoutOptions,
+    created: &mut Vec<PathBuf>,
 ) -> Result<(), CheckoutError> {
     let mut current = dest.to_path_buf();
     for component in path.components() {
@@ -375,6 +450,7 @@ fn ensure_folder(
             Ok(_) => return Err(CheckoutError::NotAFolder { path: current }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 fs::create_dir(&current).map_err(io_err)?;
+                created.push(current.clone());
             }
             Err(source) => {
                 return Err(CheckoutError::Io {
@@ -883,7 +959,41 @@ mod tests {
         fs::write(f.store.object_path(&id), b"garbage").unwrap();
         let err = run(&f, &root, &[], false).unwrap_err();
         assert!(matches!(err, CheckoutError::Store(_)), "{err}");
-        assert_eq!(fs::read_dir(&f.dest).unwrap().count(), 0);
+        assert!(!f.dest.exists(), "the empty checkout folder was left");
+        assert!(f.outside.is_dir());
+    }
+
+    #[test]
+    fn failure_removes_only_created_empty_folders() {
+        let f = fixture();
+        let good = blob(&f.store, b"good");
+        let bad = blob(&f.store, b"bad content");
+        let c = tree(&f.store, vec![entry("bad.txt", EntryType::File, bad, 11)]);
+        let b = tree(&f.store, vec![entry("c", EntryType::Tree, c, 11)]);
+        let a = tree(&f.store, vec![entry("ok.txt", EntryType::File, good, 4)]);
+        let root = tree(
+            &f.store,
+            vec![
+                entry("a", EntryType::Tree, a, 4),
+                entry("b", EntryType::Tree, b, 11),
+            ],
+        );
+        fs::write(f.store.object_path(&bad), b"garbage").unwrap();
+        // `b` exists and is empty before the checkout, so it is not the checkout's to remove.
+        fs::create_dir_all(f.dest.join("b")).unwrap();
+
+        let err = run(&f, &root, &[], false).unwrap_err();
+        assert!(matches!(err, CheckoutError::Store(_)), "{err}");
+        assert_eq!(fs::read(f.dest.join("a/ok.txt")).unwrap(), b"good");
+        assert!(
+            f.dest.join("b").is_dir(),
+            "an existing empty folder was removed"
+        );
+        assert!(
+            !f.dest.join("b/c").exists(),
+            "a created empty folder was left"
+        );
+        assert_outside_untouched(&f);
     }
 
     #[test]

@@ -242,6 +242,52 @@ fn checkout_writes_and_protects_files() {
 }
 
 #[test]
+fn failed_checkout_removes_created_folders() {
+    let repo = Repo::new();
+    repo.write("a/ok.txt", "written before the failure");
+    repo.write("b/c/bad.txt", "stored, then corrupted");
+    repo.commit("m", T0, &["a", "b"]);
+
+    // Replace the stored object with bytes that are not a zstd frame.
+    let blob = repo.rev_parse("HEAD:b/c/bad.txt");
+    let object = repo
+        .ev_dir()
+        .join("objects")
+        .join(&blob[..2])
+        .join(&blob[2..]);
+    std::fs::remove_file(&object).unwrap();
+    std::fs::write(&object, b"not an object").unwrap();
+
+    // `out/b` existed before the checkout and is empty, so it must survive.
+    std::fs::create_dir_all(repo.path().join("out/b")).unwrap();
+    let err = fails_with(repo.ev().args(["checkout", "HEAD", "--to", "out"]), 3);
+    assert!(err.contains(&blob[..12]), "{err}");
+    let out = repo.path().join("out");
+    assert_eq!(
+        std::fs::read_to_string(out.join("a/ok.txt")).unwrap(),
+        "written before the failure"
+    );
+    assert!(out.join("b").is_dir(), "a folder that existed was removed");
+    assert!(
+        !out.join("b/c").exists(),
+        "an empty created folder was left"
+    );
+
+    // Every folder of a new destination is removed, and nothing above it.
+    let err = fails_with(
+        repo.ev()
+            .args(["checkout", "HEAD", "b", "--to", "new/deeper/dest"]),
+        3,
+    );
+    assert!(err.contains(&blob[..12]), "{err}");
+    assert!(
+        !repo.path().join("new").exists(),
+        "created folders were left"
+    );
+    assert!(repo.path().join(".ev").is_dir());
+}
+
+#[test]
 fn checkout_folder_in_way_or_file_as_dir() {
     let repo = Repo::new();
     repo.write("d/a.txt", "one");
