@@ -57,6 +57,8 @@ impl Context {
         // Failure only means a handler is already installed (tests calling main twice).
         let _ = ctrlc::set_handler(move || {
             if flag.swap(true, Ordering::SeqCst) {
+                // Exiting at once would leave a `bisect run` command's process group running.
+                crate::process_group::kill_active_groups();
                 std::process::exit(i32::from(super::error::EXIT_INTERRUPTED));
             }
         });
