@@ -283,7 +283,18 @@ impl Classify for RevisionError {
 
     fn hint(&self) -> Option<String> {
         Some(match self {
-            RevisionError::Unknown { .. } | RevisionError::NotACommit { .. } => HINT_LOG.to_owned(),
+            RevisionError::Unknown { .. } => HINT_LOG.to_owned(),
+            RevisionError::NotACommit { .. } => {
+                "give a commit: `ev log` lists commit ids, and REV:PATH names a file or folder \
+                 inside a commit"
+                    .to_owned()
+            }
+            RevisionError::PastRoot { available: 0, .. } => {
+                "no ~N applies to a root commit; run `ev log` to see the history".to_owned()
+            }
+            RevisionError::PastRoot { available, .. } => {
+                format!("use at most ~{available} there; run `ev log` to see the history")
+            }
             RevisionError::Ambiguous { .. } => "give more hex digits of the id".to_owned(),
             RevisionError::Unborn { .. } => {
                 "run `ev commit -m MESSAGE` to make the first commit".to_owned()
