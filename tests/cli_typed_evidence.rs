@@ -149,6 +149,23 @@ fn unknown_item_option_is_user_error() {
         .stderr(predicate::str::contains("slice_bye"));
 }
 
+#[test]
+fn mistyped_option_names_key_and_item() {
+    let manifest = MANIFEST.replace(
+        "key_columns = [\"carrier\"]",
+        "key_columns = [\"carrier\"]\ntimeout_secs = -1",
+    );
+    assert!(manifest.contains("timeout_secs = -1"));
+    let dir = workspace(&manifest);
+    ev(dir.path())
+        .args(["commit", "-m", "negative timeout"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("item \"delays-by-carrier\""))
+        .stderr(predicate::str::contains("invalid option `timeout_secs`"))
+        .stderr(predicate::str::contains("-1"));
+}
+
 /// The text form of `ev show REV:ITEM` spells enum values as the docs and evidence.toml do,
 /// never as Rust identifiers (`PosInf`, `JsonSchema`, `Hash`).
 #[test]

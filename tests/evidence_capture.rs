@@ -193,7 +193,11 @@ fn unknown_option_named() {
         &["s.parquet"],
     )
     .unwrap_err();
-    assert!(matches!(error, Error::Options { .. }), "{error:?}");
+    // The error sits at the unknown key's path, so it names the key as the option at fault.
+    assert!(
+        matches!(&error, Error::OptionValue { key, .. } if key == "slice_bye"),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("slice_bye"), "{error}");
 }
 

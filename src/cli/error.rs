@@ -394,7 +394,7 @@ fn typed_hint(source: &(dyn std::error::Error + Send + Sync + 'static)) -> Optio
     use crate::profile::read::ReadError;
     use crate::profile::slice::SliceError;
     let hint = match source.downcast_ref::<CaptureError>()? {
-        CaptureError::Options { .. } => {
+        CaptureError::Options { .. } | CaptureError::OptionValue { .. } => {
             "fix the item's options in evidence.toml; docs/evidence.md lists them"
         }
         CaptureError::Golden(GoldenError::Failed { .. } | GoldenError::Timeout { .. }) => {
