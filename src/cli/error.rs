@@ -607,7 +607,8 @@ mod tests {
         let bad_output = GoldenError::BadOutput {
             command: "printf 'a,b\\n1\\n'".to_owned(),
             format: TableFormat::Csv,
-            source: Box::new(crate::evidence::Error::Interrupted),
+            detail: "interrupted".to_owned(),
+            reader_error: Box::new(crate::evidence::Error::Interrupted),
         };
         let capture_error: Box<dyn std::error::Error + Send + Sync> =
             Box::new(crate::evidence::Error::from(bad_output));
