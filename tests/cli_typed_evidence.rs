@@ -269,3 +269,32 @@ path = "data/flights.parquet"
     assert!(raw.status.success());
     assert!(raw.stdout.starts_with(b"PAR1"));
 }
+
+#[test]
+fn show_raw_item_name_hints_paths() {
+    let dir = workspace(MANIFEST);
+    ev(dir.path())
+        .args(["commit", "-m", "first"])
+        .assert()
+        .success();
+
+    // `--raw` needs a path; the hint gives the item's file instead of only "not found".
+    ev(dir.path())
+        .args(["show", "--raw", "HEAD:flights"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("path flights not found"))
+        .stderr(predicate::str::contains("\"flights\" is an evidence item"))
+        .stderr(predicate::str::contains(
+            "ev show HEAD:data/flights.parquet --raw",
+        ));
+
+    // A name that is neither a path nor an item keeps the generic hint.
+    ev(dir.path())
+        .args(["show", "--raw", "HEAD:nosuch"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("path nosuch not found"))
+        .stderr(predicate::str::contains("evidence item").not());
+}
