@@ -25,7 +25,7 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 use crate::id::{self, ObjectId};
-use crate::object::Commit;
+use crate::object::{Commit, ObjectKind};
 use crate::refs::{RefError, RefName, RefStore};
 use crate::store::{Store, StoreError};
 
@@ -45,8 +45,25 @@ pub enum RevisionError {
     Unborn { name: String },
     #[error("revision {spec:?}: commit {id} has no parent number {n}", id = .id.short())]
     NoParent { spec: String, id: ObjectId, n: u32 },
-    #[error("revision {spec:?}: {id} is not a commit", id = .id.short())]
-    NotACommit { spec: String, id: ObjectId },
+    #[error(
+        "revision {spec:?} goes past the root commit {id}, {}",
+        past_root_reason(.start, *.available),
+        id = .root.short()
+    )]
+    PastRoot {
+        spec: String,
+        root: ObjectId,
+        /// The commit the `~N` walk started from.
+        start: ObjectId,
+        /// First-parent ancestors of `start`, so `~available` is the deepest valid step.
+        available: u32,
+    },
+    #[error("revision {spec:?}: {id} is {}, not a commit", describe_kind(*.kind), id = .id.short())]
+    NotACommit {
+        spec: String,
+        id: ObjectId,
+        kind: ObjectKind,
+    },
     #[error("{name} has no reflog entry at or before {time}{}", first_hint(.first))]
     BeforeReflog {
         name: String,
@@ -78,6 +95,32 @@ fn list_ids(ids: &[ObjectId]) -> String {
         .join(", ")
 }
 
+/// Completes the [`RevisionError::PastRoot`] message with the length of the chain walked.
+fn past_root_reason(start: &ObjectId, available: u32) -> String {
+    match available {
+        0 => "which has no parent".to_owned(),
+        1 => format!(
+            "because the first-parent chain from {} has only 1 ancestor",
+            start.short()
+        ),
+        n => format!(
+            "because the first-parent chain from {} has only {n} ancestors",
+            start.short()
+        ),
+    }
+}
+
+/// Names an object kind for a reader who expected a commit.
+fn describe_kind(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Tree => "a tree (a folder listing)",
+        ObjectKind::Blob => "a blob (file content)",
+        ObjectKind::File => "a file index (the chunk list of a large file)",
+        ObjectKind::Record => "an evidence record",
+        ObjectKind::Commit => "a commit",
+    }
+}
+
 fn first_hint(first: &Option<DateTime<Utc>>) -> String {
     match first {
         Some(t) => format!(" (its reflog starts at {})", t.format("%Y-%m-%dT%H:%M:%SZ")),
@@ -91,14 +134,21 @@ pub trait CommitSource {
     fn read_commit(&self, id: &ObjectId) -> Result<Commit, RevisionError>;
     /// Ids of stored commits whose hex form starts with `prefix` (already validated).
     fn commits_with_prefix(&self, prefix: &str) -> Result<Vec<ObjectId>, RevisionError>;
+    /// Finds the one stored object whose hex form starts with `prefix` and returns its id and
+    /// kind when it is not a commit, to explain why a prefix names no commit. Returns `None`
+    /// when no object, several objects or a commit match, or the object cannot be read.
+    fn non_commit_with_prefix(&self, _prefix: &str) -> Option<(ObjectId, ObjectKind)> {
+        None
+    }
 }
 
 impl CommitSource for Store {
     fn read_commit(&self, id: &ObjectId) -> Result<Commit, RevisionError> {
         Store::read_commit(self, id).map_err(|e| match e {
-            StoreError::WrongKind { id, .. } => RevisionError::NotACommit {
+            StoreError::WrongKind { id, found, .. } => RevisionError::NotACommit {
                 spec: id.to_hex(),
                 id,
+                kind: found,
             },
             other => RevisionError::Object {
                 id: *id,
@@ -126,9 +176,15 @@ impl CommitSource for Store {
             .into_iter()
             .filter(|id| {
                 self.open_payload(id)
-                    .is_ok_and(|reader| reader.kind() == crate::object::ObjectKind::Commit)
+                    .is_ok_and(|reader| reader.kind() == ObjectKind::Commit)
             })
             .collect())
+    }
+
+    fn non_commit_with_prefix(&self, prefix: &str) -> Option<(ObjectId, ObjectKind)> {
+        let id = self.resolve_prefix(prefix).ok()?;
+        let kind = self.open_payload(&id).ok()?.kind();
+        (kind != ObjectKind::Commit).then_some((id, kind))
     }
 }
 
@@ -334,12 +390,13 @@ fn apply_step(
         }
         Step::Ancestor(n) => {
             let mut current = id;
-            for _ in 0..n {
+            for walked in 0..n {
                 let commit = source.read_commit(&current)?;
-                current = *commit.parents.first().ok_or(RevisionError::NoParent {
+                current = *commit.parents.first().ok_or(RevisionError::PastRoot {
                     spec: spec.to_owned(),
-                    id: current,
-                    n: 1,
+                    root: current,
+                    start: id,
+                    available: walked,
                 })?;
             }
             Ok(current)
@@ -384,9 +441,7 @@ fn resolve_base(
                 // An id that names no object is a typo (exit 2), not damage; an existing object
                 // that fails to read is damage.
                 if source.commits_with_prefix(name)?.is_empty() {
-                    return Err(RevisionError::Unknown {
-                        spec: spec.to_owned(),
-                    });
+                    return Err(not_a_commit(spec, name, source));
                 }
                 source.read_commit(&id)?;
                 return Ok(id);
@@ -402,9 +457,7 @@ fn resolve_base(
                 candidates.dedup();
                 return match candidates.as_slice() {
                     [one] => Ok(*one),
-                    [] => Err(RevisionError::Unknown {
-                        spec: spec.to_owned(),
-                    }),
+                    [] => Err(not_a_commit(spec, name, source)),
                     _ => Err(RevisionError::Ambiguous {
                         prefix: name.clone(),
                         candidates,
@@ -424,6 +477,21 @@ fn resolve_base(
             };
             resolve_reflog(&full, selector, refs)
         }
+    }
+}
+
+/// Builds the error for an id or prefix `name` that matches no commit. It names the kind of the
+/// one object `name` matches, if any, and is [`RevisionError::Unknown`] otherwise.
+fn not_a_commit(spec: &str, name: &str, source: &impl CommitSource) -> RevisionError {
+    match source.non_commit_with_prefix(name) {
+        Some((id, kind)) => RevisionError::NotACommit {
+            spec: spec.to_owned(),
+            id,
+            kind,
+        },
+        None => RevisionError::Unknown {
+            spec: spec.to_owned(),
+        },
     }
 }
 
@@ -574,11 +642,50 @@ mod tests {
         assert_eq!(r("HEAD^2~1").unwrap(), ids[0]);
         assert_eq!(r("HEAD^0").unwrap(), ids[2]);
         assert_eq!(r("HEAD~1^").unwrap(), ids[0]);
-        assert!(matches!(r("HEAD~3"), Err(RevisionError::NoParent { .. })));
+        assert!(matches!(r("HEAD~3"), Err(RevisionError::PastRoot { .. })));
         assert!(matches!(r("HEAD^3"), Err(RevisionError::NoParent { .. })));
         assert!(matches!(r("nope"), Err(RevisionError::Unknown { .. })));
         assert!(matches!(r("dead"), Err(RevisionError::Unknown { .. })));
         assert!(matches!(r("HEAD~x"), Err(RevisionError::Syntax { .. })));
+    }
+
+    #[test]
+    fn ancestor_past_root_counts_chain() {
+        let (_tmp, refs, graph, ids) = fixture();
+        let now = t("2026-02-01T00:00:00Z");
+        let err = resolve("HEAD~99", &refs, &graph, now).unwrap_err();
+        match &err {
+            RevisionError::PastRoot {
+                root,
+                start,
+                available,
+                ..
+            } => {
+                assert_eq!(*root, ids[0]);
+                assert_eq!(*start, ids[2]);
+                assert_eq!(*available, 2);
+            }
+            other => panic!("expected PastRoot, got {other:?}"),
+        }
+        let message = err.to_string();
+        assert!(message.contains("root commit"), "{message}");
+        assert!(message.contains("2 ancestors"), "{message}");
+
+        // The count starts where the `~N` walk starts, after earlier steps.
+        let err = resolve("HEAD~1~5", &refs, &graph, now).unwrap_err();
+        assert!(
+            matches!(err, RevisionError::PastRoot { available: 1, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("only 1 ancestor"), "{err}");
+
+        // Starting at the root, the message names the root as having no parent.
+        let err = resolve("v1~1", &refs, &graph, now).unwrap_err();
+        assert!(
+            matches!(err, RevisionError::PastRoot { available: 0, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("which has no parent"), "{err}");
     }
 
     #[test]

@@ -149,6 +149,23 @@ fn unknown_item_option_is_user_error() {
         .stderr(predicate::str::contains("slice_bye"));
 }
 
+#[test]
+fn mistyped_option_names_key_and_item() {
+    let manifest = MANIFEST.replace(
+        "key_columns = [\"carrier\"]",
+        "key_columns = [\"carrier\"]\ntimeout_secs = -1",
+    );
+    assert!(manifest.contains("timeout_secs = -1"));
+    let dir = workspace(&manifest);
+    ev(dir.path())
+        .args(["commit", "-m", "negative timeout"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("item \"delays-by-carrier\""))
+        .stderr(predicate::str::contains("invalid option `timeout_secs`"))
+        .stderr(predicate::str::contains("-1"));
+}
+
 /// The text form of `ev show REV:ITEM` spells enum values as the docs and evidence.toml do,
 /// never as Rust identifiers (`PosInf`, `JsonSchema`, `Hash`).
 #[test]
@@ -251,4 +268,33 @@ path = "data/flights.parquet"
         .unwrap();
     assert!(raw.status.success());
     assert!(raw.stdout.starts_with(b"PAR1"));
+}
+
+#[test]
+fn show_raw_item_name_hints_paths() {
+    let dir = workspace(MANIFEST);
+    ev(dir.path())
+        .args(["commit", "-m", "first"])
+        .assert()
+        .success();
+
+    // `--raw` needs a path; the hint gives the item's file instead of only "not found".
+    ev(dir.path())
+        .args(["show", "--raw", "HEAD:flights"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("path flights not found"))
+        .stderr(predicate::str::contains("\"flights\" is an evidence item"))
+        .stderr(predicate::str::contains(
+            "ev show HEAD:data/flights.parquet --raw",
+        ));
+
+    // A name that is neither a path nor an item keeps the generic hint.
+    ev(dir.path())
+        .args(["show", "--raw", "HEAD:nosuch"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("path nosuch not found"))
+        .stderr(predicate::str::contains("evidence item").not());
 }

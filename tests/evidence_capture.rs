@@ -193,7 +193,11 @@ fn unknown_option_named() {
         &["s.parquet"],
     )
     .unwrap_err();
-    assert!(matches!(error, Error::Options { .. }), "{error:?}");
+    // The error sits at the unknown key's path, so it names the key as the option at fault.
+    assert!(
+        matches!(&error, Error::OptionValue { key, .. } if key == "slice_bye"),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("slice_bye"), "{error}");
 }
 
@@ -436,20 +440,28 @@ fn golden_garbage_output_rejected() {
         matches!(error, Error::Golden(GoldenError::BadOutput { .. })),
         "{error:?}"
     );
+    // The message names the command's standard output, not the temporary file that held it.
+    let message = error.to_string();
+    assert!(message.contains("on standard output"), "{message}");
+    let temp = std::env::temp_dir().display().to_string();
+    assert!(!message.contains(&temp), "{message}");
     // Control bytes on one line would otherwise be a header-only table with a garbage column.
     // (Invalid UTF-8 is already rejected by the CSV reader.)
     let options = "command = \"printf '\\\\000\\\\001garbage\\\\n'\"";
     let error = run(Kind::Golden, options, dir.path(), &[]).unwrap_err();
     match &error {
-        Error::Golden(GoldenError::BadOutput { source, .. }) => assert!(
+        Error::Golden(GoldenError::BadOutput { reader_error, .. }) => assert!(
             matches!(
-                source.as_ref(),
+                reader_error.as_ref(),
                 Error::Golden(GoldenError::BadColumnName { .. })
             ),
-            "{source:?}"
+            "{reader_error:?}"
         ),
         other => panic!("bad output expected, got {other:?}"),
     }
+    let message = error.to_string();
+    assert!(message.contains("column name"), "{message}");
+    assert!(!message.contains(&temp), "{message}");
     // The same bytes in a result file.
     std::fs::write(dir.path().join("result.csv"), b"\x00\x01garbage\n").unwrap();
     let error = run(Kind::Golden, "", dir.path(), &["result.csv"]).unwrap_err();

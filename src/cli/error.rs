@@ -283,7 +283,18 @@ impl Classify for RevisionError {
 
     fn hint(&self) -> Option<String> {
         Some(match self {
-            RevisionError::Unknown { .. } | RevisionError::NotACommit { .. } => HINT_LOG.to_owned(),
+            RevisionError::Unknown { .. } => HINT_LOG.to_owned(),
+            RevisionError::NotACommit { .. } => {
+                "give a commit: `ev log` lists commit ids, and REV:PATH names a file or folder \
+                 inside a commit"
+                    .to_owned()
+            }
+            RevisionError::PastRoot { available: 0, .. } => {
+                "no ~N applies to a root commit; run `ev log` to see the history".to_owned()
+            }
+            RevisionError::PastRoot { available, .. } => {
+                format!("use at most ~{available} there; run `ev log` to see the history")
+            }
             RevisionError::Ambiguous { .. } => "give more hex digits of the id".to_owned(),
             RevisionError::Unborn { .. } => {
                 "run `ev commit -m MESSAGE` to make the first commit".to_owned()
@@ -383,7 +394,7 @@ fn typed_hint(source: &(dyn std::error::Error + Send + Sync + 'static)) -> Optio
     use crate::profile::read::ReadError;
     use crate::profile::slice::SliceError;
     let hint = match source.downcast_ref::<CaptureError>()? {
-        CaptureError::Options { .. } => {
+        CaptureError::Options { .. } | CaptureError::OptionValue { .. } => {
             "fix the item's options in evidence.toml; docs/evidence.md lists them"
         }
         CaptureError::Golden(GoldenError::Failed { .. } | GoldenError::Timeout { .. }) => {
@@ -596,7 +607,8 @@ mod tests {
         let bad_output = GoldenError::BadOutput {
             command: "printf 'a,b\\n1\\n'".to_owned(),
             format: TableFormat::Csv,
-            source: Box::new(crate::evidence::Error::Interrupted),
+            detail: "interrupted".to_owned(),
+            reader_error: Box::new(crate::evidence::Error::Interrupted),
         };
         let capture_error: Box<dyn std::error::Error + Send + Sync> =
             Box::new(crate::evidence::Error::from(bad_output));

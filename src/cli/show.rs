@@ -15,7 +15,7 @@ use super::{CliError, CmdResult, Context, Outcome, cat, ls};
 use crate::manifest::{EvidenceItem, EvidenceRecord};
 use crate::object::{ObjectKind, Provenance};
 use crate::revision::split_path;
-use crate::tree_walk::{self, Change};
+use crate::tree_walk::{self, Change, TreeWalkError};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -146,10 +146,15 @@ fn show_path(ctx: &Context, rev: &str, path: &str, json: bool, raw: bool) -> Cmd
     let store = ctx.store(&repo)?;
     let id = ctx.resolve_commit(&repo, &store, rev)?;
     let commit = store.read_commit(&id)?;
-    if let (Some(evidence), false) = (&commit.evidence, raw) {
-        let items = store
-            .read_json::<EvidenceRecord>(ObjectKind::Record, evidence)?
-            .items;
+    let items = match &commit.evidence {
+        Some(evidence) => {
+            store
+                .read_json::<EvidenceRecord>(ObjectKind::Record, evidence)?
+                .items
+        }
+        None => Vec::new(),
+    };
+    if !raw {
         // An item's name shows its typed record. So does a path, when exactly one typed item
         // declares it; several items may profile one file in different ways.
         let typed: Vec<&EvidenceItem> = items.iter().filter(|item| item.record.is_some()).collect();
@@ -194,9 +199,41 @@ fn show_path(ctx: &Context, rev: &str, path: &str, json: bool, raw: bool) -> Cmd
         return ls::list_and_print(ctx, &store, &id, &commit.tree, None, false, json);
     }
     let repo_path = super::rev_parse::parse_repo_path(path)?;
-    let entry = tree_walk::lookup(&store, &commit.tree, &repo_path, &id)?;
+    let entry = match tree_walk::lookup(&store, &commit.tree, &repo_path, &id) {
+        Ok(entry) => entry,
+        Err(error @ TreeWalkError::NotFound { .. }) => {
+            // Users often give an item name with `--raw` or for an item without a typed record.
+            // It is not a path, so the hint names the item's files.
+            return Err(match items.iter().find(|item| item.name == path) {
+                Some(item) => CliError::user(error.to_string(), item_paths_hint(rev, item)),
+                None => error.into(),
+            });
+        }
+        Err(error) => return Err(error.into()),
+    };
     if entry.entry_type == crate::object::EntryType::Tree {
         return ls::list_and_print(ctx, &store, &id, &entry.id, Some(&repo_path), false, json);
     }
     cat::write_entry(&store, &repo_path, &entry)
+}
+
+/// Suggests the file paths of `item`, whose name was given where a path is needed.
+fn item_paths_hint(rev: &str, item: &EvidenceItem) -> String {
+    let paths: Vec<&str> = item.paths.iter().map(|p| p.as_str()).collect();
+    match paths.as_slice() {
+        [] => format!(
+            "{:?} is an evidence item that covered no files in this commit",
+            item.name
+        ),
+        [one] => format!(
+            "{:?} is an evidence item, not a path. Show its file with `ev show {rev}:{one} --raw`",
+            item.name
+        ),
+        [first, ..] => format!(
+            "{:?} is an evidence item, not a path. Its paths are {}. Show one with \
+             `ev show {rev}:{first} --raw`",
+            item.name,
+            paths.join(", ")
+        ),
+    }
 }

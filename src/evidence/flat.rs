@@ -74,8 +74,14 @@ impl<'de> Deserialize<'de> for Node {
                 Ok(Node::List(items))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+                // serde_json hands every entry of an object over, so a repeated key would
+                // silently keep its last value. The YAML and TOML parsers reject repeats
+                // themselves.
                 let mut entries = BTreeMap::new();
                 while let Some((key, value)) = map.next_entry::<KeyString, Node>()? {
+                    if entries.contains_key(&key.0) {
+                        return Err(de::Error::custom(format!("duplicate key `{}`", key.0)));
+                    }
                     entries.insert(key.0, value);
                 }
                 Ok(Node::Map(entries))

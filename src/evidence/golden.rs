@@ -162,12 +162,17 @@ pub enum GoldenError {
         #[source]
         source: std::io::Error,
     },
-    #[error("golden command `{command}` printed an invalid {format} table: {source}")]
+    #[error(
+        "golden command `{command}` printed an invalid {format} table on standard output: {detail}"
+    )]
     BadOutput {
         command: String,
         format: TableFormat,
-        #[source]
-        source: Box<Error>,
+        /// The reader's error with the temporary file that held the output left out.
+        detail: String,
+        /// The reader's error as returned. It names the temporary file, which is gone by the
+        /// time a user reads it, so it is not the `#[source]` that error reports print.
+        reader_error: Box<Error>,
     },
     #[error(
         "{path}: column name {name:?} contains control characters or invalid UTF-8, so the \
@@ -327,6 +332,25 @@ fn normalize(
     Ok((bytes, rows, fields_of(&schema)))
 }
 
+/// Renders a reader error about a command's standard output without the temporary file's path.
+/// Variants with a message of their own give that message. Others give the whole error text with
+/// the path removed or replaced by "standard output".
+fn describe_output_error(error: &Error, stdout_path: &Path) -> String {
+    let text = match error {
+        Error::Read(ReadError::Csv { message, .. } | ReadError::Json { message, .. }) => {
+            message.clone()
+        }
+        Error::Read(ReadError::Parquet { source, .. }) => source.to_string(),
+        Error::Read(ReadError::ParquetPanic { message, .. }) => {
+            format!("the reader failed on corrupt data ({message})")
+        }
+        other => other.to_string(),
+    };
+    let path = stdout_path.display().to_string();
+    text.replace(&format!("{path}: "), "")
+        .replace(&path, "standard output")
+}
+
 fn validate(options: &GoldenOptions) -> Result<(), Error> {
     let bad = |t: &Tolerance| {
         !(t.absolute.is_finite()
@@ -412,7 +436,8 @@ pub(crate) fn capture(
                         other => GoldenError::BadOutput {
                             command: command.clone(),
                             format,
-                            source: Box::new(other),
+                            detail: describe_output_error(&other, outcome.stdout.path()),
+                            reader_error: Box::new(other),
                         }
                         .into(),
                     },

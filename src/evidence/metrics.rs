@@ -125,6 +125,37 @@ mod tests {
     }
 
     #[test]
+    fn json_duplicate_key_rejected() {
+        let error = capture_text("m.json", "{\"eval\": {\"auc\": 0.9, \"auc\": 0.5}}").unwrap_err();
+        assert!(
+            matches!(error, Error::Parse { format: "JSON", .. }),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(message.contains("duplicate key `auc`"), "{message}");
+        assert!(message.contains("m.json"), "{message}");
+        // The YAML and TOML parsers reject repeats too, so all three formats agree.
+        let error = capture_text("m.yaml", "auc: 0.9\nauc: 0.5\n").unwrap_err();
+        assert!(
+            matches!(error, Error::Parse { format: "YAML", .. }),
+            "{error:?}"
+        );
+        let error = capture_text("m.toml", "auc = 0.9\nauc = 0.5\n").unwrap_err();
+        assert!(
+            matches!(error, Error::Parse { format: "TOML", .. }),
+            "{error:?}"
+        );
+        // YAML keys of different types that render alike would give one flattened name.
+        let error = capture_text("m.yaml", "1: 0.9\n'1': 0.5\n").unwrap_err();
+        assert!(error.to_string().contains("duplicate"), "{error}");
+        // The same key in different objects is no repeat.
+        let record =
+            capture_text("m.json", "{\"a\": {\"auc\": 0.9}, \"b\": {\"auc\": 0.5}}").unwrap();
+        assert_eq!(record.values["a.auc"], 0.9);
+        assert_eq!(record.values["b.auc"], 0.5);
+    }
+
+    #[test]
     fn yaml_non_finite_kept_explicitly() {
         let record = capture_text(
             "m.yaml",

@@ -128,6 +128,13 @@ pub struct Captured {
 pub enum Error {
     #[error("invalid options for {kind} evidence: {message}")]
     Options { kind: &'static str, message: String },
+    #[error("invalid option `{key}` for {kind} evidence: {message}")]
+    OptionValue {
+        kind: &'static str,
+        /// The key path from the item's table, e.g. `timeout_secs` or `csv.types.age`.
+        key: String,
+        message: String,
+    },
     #[error("{kind} evidence needs {expected}, but {found} files matched")]
     FileCount {
         kind: &'static str,
@@ -183,12 +190,25 @@ pub fn parse_options<T: serde::de::DeserializeOwned>(
     for key in MANIFEST_KEYS {
         options.remove(*key);
     }
-    toml::Value::Table(options)
-        .try_into()
-        .map_err(|e: toml::de::Error| Error::Options {
-            kind: kind.as_str(),
-            message: e.message().to_string(),
-        })
+    // In toml 1.2, `de::Error::message()` drops the key path and only `Display` appends it, in a
+    // free-form line. serde_path_to_error tracks the path while deserializing instead.
+    serde_path_to_error::deserialize(toml::Value::Table(options)).map_err(|e| {
+        let key = e.path().to_string();
+        let message = e.inner().message().trim().to_owned();
+        // The path is "." when the error concerns the table as a whole, e.g. a missing field.
+        if key == "." {
+            Error::Options {
+                kind: kind.as_str(),
+                message,
+            }
+        } else {
+            Error::OptionValue {
+                kind: kind.as_str(),
+                key,
+                message,
+            }
+        }
+    })
 }
 
 /// Captures one typed evidence item.

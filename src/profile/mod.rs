@@ -6,6 +6,7 @@
 //! values are counted, never stored as numbers), so the same input gives byte-identical JSON.
 
 pub mod column;
+mod csv_message;
 pub mod hll;
 pub mod kll;
 pub mod moments;

@@ -300,10 +300,12 @@ fn open_csv(path: &Path) -> Result<BufReader<File>, ReadError> {
     Ok(reader)
 }
 
-fn csv_error(path: &Path, error: arrow::error::ArrowError) -> ReadError {
+/// Wraps a CSV reader error. `schema` is the file's full schema when it is known, so that a value
+/// that fails to parse is reported with its column's name.
+fn csv_error(path: &Path, error: arrow::error::ArrowError, schema: Option<&Schema>) -> ReadError {
     ReadError::Csv {
         path: path.to_path_buf(),
-        message: error.to_string(),
+        message: super::csv_message::describe(&error, schema),
     }
 }
 
@@ -387,7 +389,7 @@ impl TableSource {
         let reader = open_csv(path)?;
         let (schema, _) = csv_format(&self.csv)
             .infer_schema(reader, None)
-            .map_err(|e| csv_error(path, e))?;
+            .map_err(|e| csv_error(path, e, None))?;
         if schema.fields().is_empty() {
             return Err(ReadError::CsvEmpty {
                 path: path.to_path_buf(),
@@ -609,7 +611,7 @@ impl TableSource {
                     Box::new(
                         builder
                             .build(open_csv(path)?)
-                            .map_err(|e| csv_error(path, e))?,
+                            .map_err(|e| csv_error(path, e, Some(schema)))?,
                     )
                 }
                 _ => {
@@ -633,7 +635,7 @@ impl TableSource {
                 return Err(ReadError::Interrupted.into());
             }
             let batch = batch.map_err(|e| match self.format {
-                TableFormat::Csv => csv_error(path, e),
+                TableFormat::Csv => csv_error(path, e, Some(schema)),
                 _ => ReadError::Json {
                     path: path.to_path_buf(),
                     message: e.to_string(),
@@ -680,6 +682,73 @@ mod tests {
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         assert_eq!(names, ["id", "label"]);
         assert_eq!(schema.field(0).data_type(), &DataType::Int64);
+    }
+
+    /// Reads every batch of `path` and returns the error message.
+    fn read_error(path: &Path, csv: CsvOptions) -> String {
+        let source = TableSource::new(vec![path.to_path_buf()], None, csv).unwrap();
+        let result = source.schema().and_then(|schema| {
+            source.for_each_batch(&schema, None, &AtomicBool::new(false), |_, _| {
+                Ok::<(), ReadError>(())
+            })
+        });
+        result.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn csv_ragged_row_names_fields_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ragged.csv");
+        std::fs::write(&path, "id,age\n1,30\n2\n").unwrap();
+        let message = read_error(&path, CsvOptions::default());
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        assert!(
+            message.contains("line 3 has 1 field, but the header row has 2 fields"),
+            "{message}"
+        );
+        assert!(!message.contains("records"), "{message}");
+    }
+
+    #[test]
+    fn csv_ragged_later_file_names_line() {
+        // Types come from the first file, so the second is only decoded, by another code path.
+        let dir = tempfile::tempdir().unwrap();
+        let first = dir.path().join("a.csv");
+        let second = dir.path().join("b.csv");
+        std::fs::write(&first, "id,age\n1,30\n").unwrap();
+        std::fs::write(&second, "id,age\n1,30\n2,31\n3\n").unwrap();
+        let source =
+            TableSource::new(vec![first, second.clone()], None, CsvOptions::default()).unwrap();
+        let schema = source.schema().unwrap();
+        let error = source
+            .for_each_batch(&schema, None, &AtomicBool::new(false), |_, _| {
+                Ok::<(), ReadError>(())
+            })
+            .unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains(&second.display().to_string()), "{message}");
+        assert!(
+            message.contains("line 4 has 1 field, but the header row has 2 fields"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn csv_pinned_type_names_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ages.csv");
+        std::fs::write(&path, "id,age\n1,30\n2,thirty\n").unwrap();
+        let csv = CsvOptions {
+            types: [("age".to_owned(), "int64".to_owned())].into(),
+            ..CsvOptions::default()
+        };
+        let message = read_error(&path, csv);
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        assert!(message.contains("column `age`"), "{message}");
+        assert!(message.contains("\"thirty\""), "{message}");
+        assert!(message.contains("line 3"), "{message}");
+        assert!(!message.contains("column 1"), "{message}");
+        assert!(!message.contains("Row data"), "{message}");
     }
 
     #[test]

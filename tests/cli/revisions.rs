@@ -45,7 +45,9 @@ fn unknown_and_invalid_revisions() {
     assert!(err.contains("ev log"), "{err}");
     assert!(err.contains("ev branch"), "{err}");
     let err = fails_with(repo.ev().args(["rev-parse", "HEAD~5"]), 2);
-    assert!(err.contains("no parent"), "{err}");
+    assert!(err.contains("goes past the root commit"), "{err}");
+    assert!(err.contains("only 2 ancestors"), "{err}");
+    assert!(err.contains("at most ~2"), "{err}");
     let err = fails_with(repo.ev().args(["rev-parse", "HEAD^2"]), 2);
     assert!(err.contains("no parent number 2"), "{err}");
     let err = fails_with(repo.ev().args(["rev-parse", "HEAD~x"]), 2);
@@ -57,6 +59,24 @@ fn unknown_and_invalid_revisions() {
     assert!(err.contains("unknown revision"), "{err}");
     let err = fails_with(repo.ev().args(["show", "HEAD:nope.txt"]), 2);
     assert!(err.contains("nope.txt"), "{err}");
+}
+
+#[test]
+fn tree_and_blob_ids_are_not_commits() {
+    let (repo, _) = history();
+    let tree = repo.rev_parse("HEAD:");
+    let blob = repo.rev_parse("HEAD:a.txt");
+    for spec in [tree.clone(), tree[..12].to_owned()] {
+        let err = fails_with(repo.ev().args(["rev-parse", &spec]), 2);
+        assert!(err.contains("is a tree"), "{err}");
+        assert!(err.contains("not a commit"), "{err}");
+        assert!(err.contains("REV:PATH"), "{err}");
+    }
+    for spec in [blob.clone(), blob[..12].to_owned()] {
+        let err = fails_with(repo.ev().args(["log", &spec]), 2);
+        assert!(err.contains("is a blob"), "{err}");
+        assert!(err.contains("not a commit"), "{err}");
+    }
 }
 
 #[test]
