@@ -96,7 +96,8 @@ pub enum WaitEnd {
 /// Waits for `child`, which must lead its own process group, until it exits, `timeout` passes
 /// or `interrupt` is set. On a timeout the group gets SIGTERM, on an interrupt SIGINT (what
 /// Ctrl-C would have sent it from the terminal), so the command can clean up. After a grace
-/// period of 2 s the whole group is killed and the child reaped.
+/// period of 2 s the whole group is killed and the child reaped. When the child exits on its
+/// own, processes it left running in its group (background jobs) are killed too.
 pub fn wait_or_kill(
     child: &mut Child,
     timeout: Option<Duration>,
@@ -106,6 +107,12 @@ pub fn wait_or_kill(
     let _active = ActiveGroup::register(child.id());
     loop {
         if let Some(status) = child.try_wait()? {
+            // Linux does not reuse a pid while a process group with that id has members, so
+            // after the reap this signal reaches the child's leftover background jobs.
+            // NOTE: when the group is already empty, the pid is free, and a new process that
+            // took it since the reap and leads its own group would be killed; that window is
+            // the few microseconds between the two calls.
+            kill_group(child.id());
             return Ok(WaitEnd::Exited(status));
         }
         if interrupt.load(Ordering::Relaxed) {
@@ -175,6 +182,30 @@ mod tests {
             std::thread::sleep(POLL_INTERVAL);
         }
         assert!(!running(grandchild), "sleep {grandchild} survived the kill");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn exit_kills_background_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = spawn_in_group("sleep 30 & echo $! > pid; exit 0", dir.path());
+        let end = wait_or_kill(&mut child, None, &AtomicBool::new(false)).unwrap();
+        assert!(matches!(end, WaitEnd::Exited(_)), "{end:?}");
+
+        let background: i32 = std::fs::read_to_string(dir.path().join("pid"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // The orphaned sleep is reaped by init, which may take a moment.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while running(background) && Instant::now() < deadline {
+            std::thread::sleep(POLL_INTERVAL);
+        }
+        assert!(
+            !running(background),
+            "sleep {background} outlived the command"
+        );
     }
 
     #[test]

@@ -43,8 +43,18 @@ pub enum RevisionError {
     },
     #[error("branch {name} has no commits yet")]
     Unborn { name: String },
-    #[error("revision {spec:?}: commit {id} has no parent number {n}", id = .id.short())]
-    NoParent { spec: String, id: ObjectId, n: u32 },
+    #[error(
+        "revision {spec:?}: commit {id} has no parent number {n}, because {}",
+        count_parents(*.parents),
+        id = .id.short()
+    )]
+    NoParent {
+        spec: String,
+        id: ObjectId,
+        n: u32,
+        /// Parents the commit has, so `^parents` is the highest valid step.
+        parents: usize,
+    },
     #[error(
         "revision {spec:?} goes past the root commit {id}, {}",
         past_root_reason(.start, *.available),
@@ -107,6 +117,15 @@ fn past_root_reason(start: &ObjectId, available: u32) -> String {
             "because the first-parent chain from {} has only {n} ancestors",
             start.short()
         ),
+    }
+}
+
+/// Explains a `^N` step past a commit's last parent.
+fn count_parents(parents: usize) -> String {
+    match parents {
+        0 => "it is a root commit".to_owned(),
+        1 => "it has only 1 parent".to_owned(),
+        n => format!("it has only {n} parents"),
     }
 }
 
@@ -386,6 +405,7 @@ fn apply_step(
                     spec: spec.to_owned(),
                     id,
                     n,
+                    parents: commit.parents.len(),
                 })
         }
         Step::Ancestor(n) => {
@@ -643,7 +663,14 @@ mod tests {
         assert_eq!(r("HEAD^0").unwrap(), ids[2]);
         assert_eq!(r("HEAD~1^").unwrap(), ids[0]);
         assert!(matches!(r("HEAD~3"), Err(RevisionError::PastRoot { .. })));
-        assert!(matches!(r("HEAD^3"), Err(RevisionError::NoParent { .. })));
+        assert!(matches!(
+            r("HEAD^3"),
+            Err(RevisionError::NoParent { parents: 2, .. })
+        ));
+        assert!(matches!(
+            r("HEAD~1^2"),
+            Err(RevisionError::NoParent { parents: 1, .. })
+        ));
         assert!(matches!(r("nope"), Err(RevisionError::Unknown { .. })));
         assert!(matches!(r("dead"), Err(RevisionError::Unknown { .. })));
         assert!(matches!(r("HEAD~x"), Err(RevisionError::Syntax { .. })));

@@ -557,6 +557,23 @@ fn auto_swapped_revisions_hint_swap() {
 }
 
 #[test]
+fn auto_same_commit_rejected() {
+    let mut repo = TestRepo::new();
+    let ids = merged_history(&mut repo);
+    let output = repo
+        .ev()
+        .args(["bisect", "auto", "c6", "c6~0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains("are the same commit"), "{err}");
+    assert!(err.contains(&ids["c6"].to_hex()[..12]), "{err}");
+    assert!(err.contains("give an older GOOD commit"), "{err}");
+    assert!(!err.contains("position"), "{err}");
+}
+
+#[test]
 fn non_monotonic_predicate_ends_on_a_transition() {
     let mut repo = TestRepo::new();
     let ids = repo.linear(16);

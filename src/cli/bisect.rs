@@ -770,6 +770,17 @@ impl Env<'_> {
     fn auto(&self, args: &AutoArgs) -> CmdResult {
         let good = self.resolve(&args.good)?;
         let bad = self.resolve(&args.bad)?;
+        if good == bad {
+            return Err(CliError::user(
+                format!(
+                    "good {} and bad {} are the same commit {}, so there is nothing to search",
+                    shell_word(&args.good),
+                    shell_word(&args.bad),
+                    good.short()
+                ),
+                "give an older GOOD commit, e.g. `ev bisect auto BAD~10 BAD`",
+            ));
+        }
         let mut cache = CommitCache::new(self.store);
         let (path, good_position) = cache
             .first_parent_path(&good, &bad, args.reference.saturating_sub(1))

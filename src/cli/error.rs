@@ -299,8 +299,14 @@ impl Classify for RevisionError {
             RevisionError::Unborn { .. } => {
                 "run `ev commit -m MESSAGE` to make the first commit".to_owned()
             }
-            RevisionError::NoParent { .. } => {
-                "run `ev log` to see how far the history goes back".to_owned()
+            RevisionError::NoParent { parents: 0, .. } => {
+                "a root commit has no parents; run `ev log` to see the history".to_owned()
+            }
+            RevisionError::NoParent { parents: 1, .. } => {
+                "use ^ or ^1 for its parent, and ~N to go further back".to_owned()
+            }
+            RevisionError::NoParent { parents, .. } => {
+                format!("use ^1 to ^{parents} to pick one of its parents")
             }
             RevisionError::BeforeReflog { name, .. }
             | RevisionError::ReflogTooShort { name, .. }

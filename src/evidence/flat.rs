@@ -197,6 +197,30 @@ pub fn bounded_text(text: &str) -> String {
 /// Flattens a tree into dotted names: map keys join with `.`, list items use their index
 /// (`layers.0.units`). An empty map or list contributes no leaf.
 pub fn flatten(node: &Node, prefix: &str, out: &mut BTreeMap<String, Scalar>) {
+    let mut repeated = None;
+    flatten_into(node, prefix, out, &mut repeated);
+}
+
+/// Flattens like [`flatten`], but returns the first name that two leaves flatten to (a dotted
+/// key `"a.b"` beside a nested `{"a": {"b": ...}}`) instead of keeping only one of them.
+pub fn flatten_unique(
+    node: &Node,
+    prefix: &str,
+    out: &mut BTreeMap<String, Scalar>,
+) -> Result<(), String> {
+    let mut repeated = None;
+    flatten_into(node, prefix, out, &mut repeated);
+    repeated.map_or(Ok(()), Err)
+}
+
+/// Inserts the leaves of `node` into `out` and records in `repeated` the first name that was
+/// already present.
+fn flatten_into(
+    node: &Node,
+    prefix: &str,
+    out: &mut BTreeMap<String, Scalar>,
+    repeated: &mut Option<String>,
+) {
     let join = |key: &str| {
         if prefix.is_empty() {
             key.to_string()
@@ -207,16 +231,19 @@ pub fn flatten(node: &Node, prefix: &str, out: &mut BTreeMap<String, Scalar>) {
     match node {
         Node::Map(entries) => {
             for (key, value) in entries {
-                flatten(value, &join(key), out);
+                flatten_into(value, &join(key), out, repeated);
             }
         }
         Node::List(items) => {
             for (index, value) in items.iter().enumerate() {
-                flatten(value, &join(&index.to_string()), out);
+                flatten_into(value, &join(&index.to_string()), out, repeated);
             }
         }
         leaf => {
-            out.insert(prefix.to_string(), scalar(leaf));
+            let earlier = out.insert(prefix.to_string(), scalar(leaf));
+            if earlier.is_some() && repeated.is_none() {
+                *repeated = Some(prefix.to_string());
+            }
         }
     }
 }

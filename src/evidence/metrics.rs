@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::flat::{DocumentFormat, NonFinite, Scalar, flatten, read_document};
+use super::flat::{DocumentFormat, NonFinite, Scalar, flatten_unique, read_document};
 use super::{Error, RECORD_FORMAT, display_path};
 
 /// Options of a `metrics` item.
@@ -58,7 +58,14 @@ pub(crate) fn capture(
             String::new()
         };
         let mut leaves = BTreeMap::new();
-        flatten(&node, "", &mut leaves);
+        flatten_unique(&node, "", &mut leaves).map_err(|name| Error::Parse {
+            path: path.clone(),
+            format: "metrics",
+            message: format!(
+                "two values flatten to the metric name `{name}` (a dotted key beside nested \
+                 keys); rename one of them"
+            ),
+        })?;
         for (name, value) in leaves {
             let name = format!("{prefix}{name}");
             let duplicate = record.values.contains_key(&name)
@@ -148,6 +155,11 @@ mod tests {
         // YAML keys of different types that render alike would give one flattened name.
         let error = capture_text("m.yaml", "1: 0.9\n'1': 0.5\n").unwrap_err();
         assert!(error.to_string().contains("duplicate"), "{error}");
+        // A dotted key and nested keys that flatten to one name would lose a value.
+        let error = capture_text("m.json", "{\"a.b\": 1, \"a\": {\"b\": 2}}").unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("metric name `a.b`"), "{message}");
+        assert!(message.contains("m.json"), "{message}");
         // The same key in different objects is no repeat.
         let record =
             capture_text("m.json", "{\"a\": {\"auc\": 0.9}, \"b\": {\"auc\": 0.5}}").unwrap();

@@ -50,6 +50,10 @@ fn unknown_and_invalid_revisions() {
     assert!(err.contains("at most ~2"), "{err}");
     let err = fails_with(repo.ev().args(["rev-parse", "HEAD^2"]), 2);
     assert!(err.contains("no parent number 2"), "{err}");
+    assert!(err.contains("it has only 1 parent"), "{err}");
+    assert!(err.contains("use ^ or ^1"), "{err}");
+    let err = fails_with(repo.ev().args(["rev-parse", "HEAD~2^"]), 2);
+    assert!(err.contains("it is a root commit"), "{err}");
     let err = fails_with(repo.ev().args(["rev-parse", "HEAD~x"]), 2);
     assert!(err.contains("invalid revision"), "{err}");
     let err = fails_with(repo.ev().args(["rev-parse", "main@{bogus}"]), 2);

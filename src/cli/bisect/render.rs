@@ -213,17 +213,23 @@ pub fn step_line(terms: &Terms, record: &StepRecord<ObjectId>) -> String {
             vote,
             timed_out,
         } => {
+            // A run killed by a signal aborts the bisection before its step is recorded, so a
+            // recorded run without an exit code is one that timed out.
             let codes: Vec<String> = exit_codes
                 .iter()
-                .map(|c| c.map_or("signal".to_owned(), |c| c.to_string()))
+                .map(|c| c.map_or("timeout".to_owned(), |c| c.to_string()))
                 .collect();
             if *timed_out == exit_codes.len() {
                 "timed out".to_owned()
             } else if exit_codes.len() > 1 {
+                let timeouts = if *timed_out > 0 {
+                    format!("{timed_out} timed out; ")
+                } else {
+                    String::new()
+                };
                 format!(
-                    "exit {} ({} timed out; votes: {} good, {} bad, {} skip)",
+                    "exit {} ({timeouts}votes: {} good, {} bad, {} skip)",
                     codes.join(","),
-                    timed_out,
                     vote.good,
                     vote.bad,
                     vote.skip
@@ -797,4 +803,46 @@ pub fn auto_markdown(r: &AutoReport) -> String {
         out.push_str(&render_markdown(diff));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bisect::run::{Require, decide};
+    use crate::bisect::state::Verdict;
+
+    fn command_step(exit_codes: Vec<Option<i32>>, verdicts: &[Verdict]) -> String {
+        let timed_out = exit_codes.iter().filter(|code| code.is_none()).count();
+        let record = StepRecord {
+            commit: ObjectId::hash(b"c"),
+            verdict: Verdict::Skip,
+            evidence: Evidence::Command {
+                exit_codes,
+                vote: decide(verdicts, Require::All),
+                timed_out,
+            },
+        };
+        step_line(&Terms::default(), &record)
+    }
+
+    #[test]
+    fn step_line_names_timed_out_runs() {
+        use Verdict::*;
+        let line = command_step(vec![Some(0), None, Some(0)], &[Good, Skip, Good]);
+        assert!(
+            line.ends_with("exit 0,timeout,0 (1 timed out; votes: 2 good, 0 bad, 1 skip)"),
+            "{line}"
+        );
+        assert!(!line.contains("signal"), "{line}");
+    }
+
+    #[test]
+    fn step_line_omits_zero_timeouts() {
+        use Verdict::*;
+        let line = command_step(vec![Some(1), Some(1)], &[Bad, Bad]);
+        assert!(
+            line.ends_with("exit 1,1 (votes: 0 good, 2 bad, 0 skip)"),
+            "{line}"
+        );
+    }
 }
