@@ -799,3 +799,21 @@ fn unknown_table_extension_lists_known_ones() {
     // Declaring the format reads the same file.
     assert!(run(Kind::Sample, "format = \"csv\"", dir.path(), &["notes.txt"]).is_ok());
 }
+
+#[test]
+fn schema_pinned_type_checked_against_values() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.csv"), "a,b\n1,2\n3,x\n").unwrap();
+    let options = "csv = { types = { b = \"int64\" } }";
+    let error = run(Kind::Schema, options, dir.path(), &["s.csv"]).unwrap_err();
+    assert!(
+        matches!(error, Error::Read(ReadError::Csv { .. })),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(message.contains("s.csv"), "{message}");
+    assert!(message.contains("`b`"), "{message}");
+    // Values that fit the pinned type still give the schema.
+    std::fs::write(dir.path().join("s.csv"), "a,b\n1,2\n3,4\n").unwrap();
+    assert!(run(Kind::Schema, options, dir.path(), &["s.csv"]).is_ok());
+}

@@ -148,6 +148,12 @@ pub(crate) fn capture(
             };
             let table = TableSource::new(vec![path.clone()], Some(format), options.csv.clone())?;
             let schema = table.schema()?;
+            if format == TableFormat::Csv && !options.csv.types.is_empty() {
+                // Pinned types are not inferred from the values, so decode the file once to
+                // check them: a schema must not record a type its data does not have.
+                let never = std::sync::atomic::AtomicBool::new(false);
+                table.for_each_batch::<Error>(&schema, None, &never, |_, _| Ok(()))?;
+            }
             fields_of(&schema)
         }
     };
