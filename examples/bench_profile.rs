@@ -29,25 +29,11 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-/// SplitMix64: a fixed, seedable generator so every run writes the same file.
-struct Rng(u64);
+#[path = "support/rng.rs"]
+#[allow(dead_code)]
+mod rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        // Irwin–Hall approximation: sum of 12 uniforms minus 6.
-        (0..12).map(|_| self.unit()).sum::<f64>() - 6.0
-    }
-}
+use rng::Rng;
 
 fn batch(rng: &mut Rng, start: usize, rows: usize) -> RecordBatch {
     let carriers = ["UA", "AA", "DL", "WN", "B6", "AS", "NK", "F9", "HA", "G4"];
@@ -78,8 +64,14 @@ fn batch(rng: &mut Rng, start: usize, rows: usize) -> RecordBatch {
                 .collect::<Float64Array>(),
         )
     };
-    columns.push(("f_normal", floats(0, &mut |r| 100.0 + 15.0 * r.normal())));
-    columns.push(("f_lognormal", floats(20, &mut |r| (r.normal()).exp())));
+    columns.push((
+        "f_normal",
+        floats(0, &mut |r| 100.0 + 15.0 * r.approx_normal()),
+    ));
+    columns.push((
+        "f_lognormal",
+        floats(20, &mut |r| (r.approx_normal()).exp()),
+    ));
     columns.push(("f_uniform", floats(5, &mut |r| r.unit())));
     columns.push((
         "f_delay",
@@ -89,7 +81,7 @@ fn batch(rng: &mut Rng, start: usize, rows: usize) -> RecordBatch {
         "f_price",
         floats(0, &mut |r| (r.unit() * 100_000.0).round() / 100.0),
     ));
-    columns.push(("f_score", floats(3, &mut |r| r.normal() * 1e-3)));
+    columns.push(("f_score", floats(3, &mut |r| r.approx_normal() * 1e-3)));
     let mut strings = |f: &mut dyn FnMut(&mut Rng, usize) -> String| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(
             (start..start + rows).map(|i| f(rng, i)),
@@ -192,21 +184,30 @@ fn decode(path: &Path) {
     for batch in reader {
         rows += batch.expect("decode").num_rows();
     }
+    report_decode("decode", rows, started);
+}
+
+/// Prints the figures of a decoding run that started at `started`.
+fn report_decode(mode: &str, rows: usize, started: Instant) {
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "decode rows={rows} seconds={seconds:.3} rows_per_second={:.0}",
+        "{mode} rows={rows} seconds={seconds:.3} rows_per_second={:.0}",
         rows as f64 / seconds
     );
 }
 
-fn decode_encoded(path: &Path) {
-    let started = Instant::now();
-    let source = TableSource::new(
+fn parquet_source(path: &Path) -> TableSource {
+    TableSource::new(
         vec![path.to_path_buf()],
         Some(TableFormat::Parquet),
         CsvOptions::default(),
     )
-    .expect("source");
+    .expect("source")
+}
+
+fn decode_encoded(path: &Path) {
+    let started = Instant::now();
+    let source = parquet_source(path);
     let schema = source.schema().expect("schema");
     let interrupt = AtomicBool::new(false);
     let mut rows = 0usize;
@@ -216,21 +217,12 @@ fn decode_encoded(path: &Path) {
             Ok::<(), ev::profile::read::ReadError>(())
         })
         .expect("decode");
-    let seconds = started.elapsed().as_secs_f64();
-    println!(
-        "decode-encoded rows={rows} seconds={seconds:.3} rows_per_second={:.0}",
-        rows as f64 / seconds
-    );
+    report_decode("decode-encoded", rows, started);
 }
 
 fn profile(path: &Path) {
     let started = Instant::now();
-    let source = TableSource::new(
-        vec![path.to_path_buf()],
-        Some(TableFormat::Parquet),
-        CsvOptions::default(),
-    )
-    .expect("source");
+    let source = parquet_source(path);
     let interrupt = AtomicBool::new(false);
     let profile =
         ev::evidence::sample::profile_source(&source, &ProfileOptions::default(), &interrupt)

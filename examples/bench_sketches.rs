@@ -2,8 +2,9 @@
 //! Apache DataSketches Rust crate (`datasketches`) on the same 10,000,000 values, in one run.
 //!
 //! For each sketch it prints the update cost in ns per value, the accuracy against the exact
-//! value, the stored size, and whether building the sketch twice from the same values gives
-//! the same bytes (ev stores profiles by content hash, so a sketch must be reproducible).
+//! value and the number of retained items. It also prints whether building the sketch twice
+//! from the same values gives the same bytes: ev stores profiles by content hash, so a sketch
+//! must be reproducible.
 //!
 //! Run: `cargo run --release --example bench_sketches [VALUES]`
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -16,28 +17,11 @@ use datasketches::kll::{KllFloat, KllSketch as ApacheKll};
 use ev::profile::hll::{DistinctSketch, hash_u64};
 use ev::profile::kll::{DEFAULT_K, KllSketch};
 
-/// SplitMix64, so every run generates the same values.
-struct Rng(u64);
+#[path = "support/rng.rs"]
+#[allow(dead_code)]
+mod rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Returns a standard normal value (Box–Muller).
-    fn normal(&mut self) -> f64 {
-        let (a, b) = (self.unit().max(f64::MIN_POSITIVE), self.unit());
-        (-2.0 * a.ln()).sqrt() * (std::f64::consts::TAU * b).cos()
-    }
-}
+use rng::Rng;
 
 /// Largest |estimated rank − exact rank| over 1,000 evenly spaced points of the sorted values.
 fn max_rank_error(sorted: &[f64], rank: impl Fn(f64) -> f64) -> f64 {

@@ -17,7 +17,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(20);
 /// second Ctrl-C) can kill them first instead of leaving them running.
 static ACTIVE_GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-/// Locks [`ACTIVE_GROUPS`]; a panic elsewhere while holding the lock cannot corrupt a list of
+/// Locks [`ACTIVE_GROUPS`]. A panic elsewhere while holding the lock cannot corrupt a list of
 /// pids, so a poisoned lock is used as is.
 fn active_groups() -> MutexGuard<'static, Vec<u32>> {
     ACTIVE_GROUPS
@@ -109,9 +109,9 @@ pub fn wait_or_kill(
         if let Some(status) = child.try_wait()? {
             // Linux does not reuse a pid while a process group with that id has members, so
             // after the reap this signal reaches the child's leftover background jobs.
-            // NOTE: when the group is already empty, the pid is free, and a new process that
-            // took it since the reap and leads its own group would be killed; that window is
-            // the few microseconds between the two calls.
+            // NOTE: when the group is already empty, the pid is free. A new process that took it
+            // since the reap and leads its own group would be killed, in the few microseconds
+            // between the two calls.
             kill_group(child.id());
             return Ok(WaitEnd::Exited(status));
         }
@@ -144,6 +144,23 @@ mod tests {
         }
     }
 
+    fn read_pid(path: &std::path::Path) -> i32 {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    /// Waits until process `pid` is gone. An orphan is reaped by init, which may take a moment.
+    fn gone_within_seconds(pid: i32, seconds: u64) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        while running(pid) && Instant::now() < deadline {
+            std::thread::sleep(POLL_INTERVAL);
+        }
+        !running(pid)
+    }
+
     fn spawn_in_group(script: &str, dir: &std::path::Path) -> Child {
         Command::new("sh")
             .arg("-c")
@@ -171,17 +188,11 @@ mod tests {
         assert!(matches!(end, WaitEnd::TimedOut), "{end:?}");
         assert!(started.elapsed() < Duration::from_secs(10));
 
-        let grandchild: i32 = std::fs::read_to_string(pid_file)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        // The orphaned grandchild is reaped by init, which may take a moment.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while running(grandchild) && Instant::now() < deadline {
-            std::thread::sleep(POLL_INTERVAL);
-        }
-        assert!(!running(grandchild), "sleep {grandchild} survived the kill");
+        let grandchild = read_pid(&pid_file);
+        assert!(
+            gone_within_seconds(grandchild, 5),
+            "sleep {grandchild} survived the kill"
+        );
     }
 
     #[cfg(target_os = "linux")]
@@ -192,18 +203,9 @@ mod tests {
         let end = wait_or_kill(&mut child, None, &AtomicBool::new(false)).unwrap();
         assert!(matches!(end, WaitEnd::Exited(_)), "{end:?}");
 
-        let background: i32 = std::fs::read_to_string(dir.path().join("pid"))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        // The orphaned sleep is reaped by init, which may take a moment.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while running(background) && Instant::now() < deadline {
-            std::thread::sleep(POLL_INTERVAL);
-        }
+        let background = read_pid(&dir.path().join("pid"));
         assert!(
-            !running(background),
+            gone_within_seconds(background, 5),
             "sleep {background} outlived the command"
         );
     }
@@ -267,7 +269,7 @@ mod tests {
     }
 
     #[test]
-    fn waited_group_is_registered_until_the_wait_ends() {
+    fn waited_group_registered_until_end() {
         let dir = tempfile::tempdir().unwrap();
         let mut child = spawn_in_group("sleep 30", dir.path());
         let pid = child.id();

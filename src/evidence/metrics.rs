@@ -141,6 +141,7 @@ mod tests {
         let message = error.to_string();
         assert!(message.contains("duplicate key `auc`"), "{message}");
         assert!(message.contains("m.json"), "{message}");
+
         // The YAML and TOML parsers reject repeats too, so all three formats agree.
         let error = capture_text("m.yaml", "auc: 0.9\nauc: 0.5\n").unwrap_err();
         assert!(
@@ -152,14 +153,17 @@ mod tests {
             matches!(error, Error::Parse { format: "TOML", .. }),
             "{error:?}"
         );
+
         // YAML keys of different types that render alike would give one flattened name.
         let error = capture_text("m.yaml", "1: 0.9\n'1': 0.5\n").unwrap_err();
         assert!(error.to_string().contains("duplicate"), "{error}");
+
         // A dotted key and nested keys that flatten to one name would lose a value.
         let error = capture_text("m.json", "{\"a.b\": 1, \"a\": {\"b\": 2}}").unwrap_err();
         let message = error.to_string();
         assert!(message.contains("metric name `a.b`"), "{message}");
         assert!(message.contains("m.json"), "{message}");
+
         // The same key in different objects is no repeat.
         let record =
             capture_text("m.json", "{\"a\": {\"auc\": 0.9}, \"b\": {\"auc\": 0.5}}").unwrap();

@@ -290,7 +290,7 @@ impl Redactor {
     ) -> Result<RecordBatch, arrow::error::ArrowError> {
         let input = batch.schema();
         let mut columns = Vec::with_capacity(schema.fields().len());
-        let mut kept = Vec::with_capacity(schema.fields().len());
+        let mut fields = Vec::with_capacity(schema.fields().len());
         for (field, array) in input.fields().iter().zip(batch.columns()) {
             let array = if !self.columns.contains(field.name()) {
                 array.clone()
@@ -305,10 +305,10 @@ impl Redactor {
                 .field_with_name(field.name())
                 .map(|f| f.as_ref().clone())
                 .unwrap_or_else(|_| field.as_ref().clone());
-            kept.push(target.with_data_type(array.data_type().clone()));
+            fields.push(target.with_data_type(array.data_type().clone()));
             columns.push(array);
         }
-        RecordBatch::try_new(Arc::new(Schema::new(kept)), columns)
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
     }
 }
 

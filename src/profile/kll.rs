@@ -406,8 +406,8 @@ fn sort_values(items: &mut [f64], keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
 /// significant bytes in which the keys differ. Bytes shared by every key (the sign and
 /// exponent of floats of one magnitude, the high bytes of small integers) cost nothing. When
 /// more bytes differ below those four, keys that tie on the four are put in order by an
-/// insertion pass. For values of a continuous distribution such ties are rare (two of 4096
-/// keys agree on 32 leading varying bits with probability about 2^-9), so the insertion pass
+/// insertion pass. For values of a continuous distribution such ties are rare: two of 4096
+/// keys agree on 32 leading varying bits with probability about 2^-9. So the insertion pass
 /// costs one comparison per key, and the sort four passes where a full radix sort of 64-bit
 /// keys needs eight. If the insertion pass meets many ties (more than 4 moves per key) it
 /// hands over to a comparison sort, so adversarial input costs at most `O(n log n)`.
